@@ -1,0 +1,99 @@
+"""Settings, loaded once at the edge (CLI, service) and passed explicitly.
+
+Domain code never reads the environment: it receives the dataclass it needs. Every setting can
+be given as an environment variable ``GEOTRIGGER_<SECTION>_<NAME>`` (for example
+``GEOTRIGGER_FILTERS_MAX_ACCURACY_M=150``); :func:`load_settings` validates them all and names
+the variable that is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
+
+from geotrigger.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterSettings:
+    """Which pings are dropped before any matching."""
+
+    max_accuracy_m: float = 200.0  # worse fixes say too little about where the device is
+    max_future_s: float = 120.0  # device clocks run ahead; more than this is a bad clock
+    max_age_s: float = 7 * 24 * 3600.0  # older pings are history, not a location
+    max_speed_mps: float = 90.0  # ~324 km/h from the last accepted fix: a jump, not a move
+    recent_ids: int = 256  # ping ids remembered per device for duplicate detection
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransitionSettings:
+    """Hysteresis of enter / dwell / exit."""
+
+    dwell_s: float = 300.0  # default time inside before a dwell; a place may override it
+    enter_accuracy_cap_m: float = 50.0  # a place is widened by the fix's accuracy up to this
+    exit_margin_m: float = 25.0  # outside by this much (plus the capped accuracy) to count
+    exit_debounce_s: float = 60.0  # ...and for this long, before an exit
+    dwell_max_speed_mps: float = 3.0  # faster than a brisk walk is passing through, not dwelling
+    lateness_s: float = 30.0  # pings are re-ordered by timestamp within this window
+    default_accuracy_m: float = 0.0  # assumed when a ping carries no accuracy
+
+    @property
+    def near_m(self) -> float:
+        """The widest distance outside a place that the transitions ever look at."""
+        return self.exit_margin_m + self.enter_accuracy_cap_m
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSettings:
+    """Shape of the in-memory place index."""
+
+    cell_m: float = 250.0  # grid cell edge; ~the size of a city block
+    rebuild_after: int = 256  # live changes absorbed by the rtree before the grid is rebuilt
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """All settings of one process."""
+
+    filters: FilterSettings = field(default_factory=FilterSettings)
+    transitions: TransitionSettings = field(default_factory=TransitionSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+
+
+_T = TypeVar("_T")
+
+
+def _coerce(section: str, name: str, default: Any, raw: str) -> Any:
+    var = f"GEOTRIGGER_{section.upper()}_{name.upper()}"
+    try:
+        value: Any = type(default)(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{var}={raw!r}: expected a {type(default).__name__}") from exc
+    if isinstance(value, float) and not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"{var}={raw!r}: expected a finite number >= 0")
+    if isinstance(value, int) and value < 0:
+        raise ConfigError(f"{var}={raw!r}: expected a whole number >= 0")
+    return value
+
+
+def _section_from_env(section: str, obj: _T, env: Mapping[str, str]) -> _T:
+    changes = {}
+    for f in fields(obj):  # type: ignore[arg-type]
+        raw = env.get(f"GEOTRIGGER_{section.upper()}_{f.name.upper()}")
+        if raw is not None:
+            changes[f.name] = _coerce(section, f.name, getattr(obj, f.name), raw)
+    return replace(obj, **changes)  # type: ignore[type-var]
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from defaults and ``GEOTRIGGER_*`` environment variables."""
+    env = os.environ if env is None else env
+    base = Settings()
+    return Settings(
+        filters=_section_from_env("filters", base.filters, env),
+        transitions=_section_from_env("transitions", base.transitions, env),
+        index=_section_from_env("index", base.index, env),
+    )

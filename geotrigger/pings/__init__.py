@@ -1,0 +1,1 @@
+"""pings layer."""
