@@ -33,3 +33,14 @@ def shared_fixtures() -> Path:
 def repo_root() -> Path:
     """The root of the checkout."""
     return REPO_ROOT
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI nothing may be skipped silently: any skipped test fails the run."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped and session.exitstatus == 0:
+        print(f"\n{skipped} test(s) skipped while CI is set: failing the run")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
