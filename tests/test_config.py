@@ -1,0 +1,43 @@
+"""Settings: defaults, environment overrides, and errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from geotrigger.config import load_settings
+from geotrigger.errors import ConfigError
+
+
+def test_defaults_without_environment() -> None:
+    settings = load_settings({})
+    assert settings.transitions.dwell_s == 300.0
+    assert settings.transitions.near_m == (
+        settings.transitions.exit_margin_m + settings.transitions.enter_accuracy_cap_m
+    )
+
+
+def test_environment_overrides_one_setting() -> None:
+    settings = load_settings(
+        {"GEOTRIGGER_TRANSITIONS_DWELL_S": "600", "GEOTRIGGER_FILTERS_RECENT_IDS": "10"}
+    )
+    assert settings.transitions.dwell_s == 600.0
+    assert settings.filters.recent_ids == 10
+    assert settings.filters.max_accuracy_m == 200.0  # untouched
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        # not a number at all
+        ({"GEOTRIGGER_FILTERS_MAX_ACCURACY_M": "wide"}, "GEOTRIGGER_FILTERS_MAX_ACCURACY_M"),
+        # negative durations make no sense
+        ({"GEOTRIGGER_TRANSITIONS_DWELL_S": "-5"}, "GEOTRIGGER_TRANSITIONS_DWELL_S"),
+        # infinity is not a setting
+        ({"GEOTRIGGER_INDEX_CELL_M": "inf"}, "GEOTRIGGER_INDEX_CELL_M"),
+        # a count must be whole
+        ({"GEOTRIGGER_INDEX_REBUILD_AFTER": "2.5"}, "GEOTRIGGER_INDEX_REBUILD_AFTER"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env)
