@@ -1,0 +1,182 @@
+"""``geotrigger replay``: run a file of pings through the engine against a set of places.
+
+One JSON line per event goes to ``--out`` (default: standard output): every transition with all
+its fields, and every rejected ping with its reason, detail and line. A summary table goes to
+standard error, and on large files a progress bar too when standard error is a terminal. The
+summary names places and counts, never a device or a position: it is the part that ends up in
+logs, while the events file is data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from geotrigger.config import load_settings
+from geotrigger.engine import Engine, Event
+from geotrigger.engine.replay import ReplaySummary, event_record, replay
+from geotrigger.errors import ConfigError, PingError
+from geotrigger.model import Place
+from geotrigger.pings import FORMATS, parse_timestamp, read_pings
+
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
+_DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``replay`` command."""
+    parser = subparsers.add_parser(
+        "replay",
+        help="run a file of pings through the engine and write every event",
+        description="Run pings (JSON Lines, CSV or GPX) through filters, matching and "
+        "enter/dwell/exit, writing one JSON line per transition or rejected ping.",
+    )
+    parser.add_argument("--places", nargs="+", required=True, metavar="PATH", type=Path)
+    parser.add_argument("--pings", required=True, metavar="FILE", type=Path)
+    parser.add_argument("--out", metavar="FILE", type=Path, help="events file (default: stdout)")
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        type=_now_arg,
+        help="judge every ping as if received at TIME (RFC 3339 or epoch seconds); "
+        "default: the newest ping time seen so far",
+    )
+    parser.add_argument("--format", choices=FORMATS, help="ping format (default: by suffix)")
+    parser.add_argument("--device-id", help="device of a GPX file (default: the file name)")
+    parser.add_argument("--top", type=int, default=10, metavar="N", help="places in the summary")
+    parser.set_defaults(handler=run)
+
+
+def _now_arg(text: str) -> datetime:
+    try:
+        return parse_timestamp(text)
+    except PingError as exc:
+        raise argparse.ArgumentTypeError(exc.reason.replace("field 'timestamp'", "--now")) from exc
+
+
+def load_places(paths: list[Path]) -> list[Place]:
+    """Places from files or folders, through the places package's loader."""
+    # Looked up at call time: the places loader is its own package and may evolve its name.
+    module = importlib.import_module("geotrigger.places")
+    loader: Callable[[list[Path]], list[Place]] | None = getattr(
+        module, "load_places_or_raise", None
+    )
+    if loader is None:
+        raise ConfigError("no place loader available (geotrigger.places.load_places_or_raise)")
+    return list(loader(paths))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger replay``."""
+    places = load_places(args.places)
+    engine = Engine(places, settings=load_settings())
+    with _output(args.out) as out:
+        summary = replay_file(engine, args.pings, out, args=args)
+    print(
+        format_summary(summary, source=args.pings.name, places=len(places), top=args.top),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def replay_file(
+    engine: Engine, path: Path, out: IO[bytes], *, args: argparse.Namespace
+) -> ReplaySummary:
+    """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps."""
+    dumps, write = orjson.dumps, out.write
+
+    def sink(events: list[Event]) -> None:
+        write(b"".join(dumps(event_record(e), option=_DUMP_OPTIONS) for e in events))
+
+    bar = _progress_bar(path)
+    records = read_pings(
+        path, fmt=args.format, device_id=args.device_id, progress=bar.update if bar else None
+    )
+    try:
+        return replay(engine, records, sink=sink, now=args.now)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[bytes]]:
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    try:
+        handle = path.open("wb")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+def format_summary(summary: ReplaySummary, *, source: str, places: int, top: int = 10) -> str:
+    """The summary table: pings read, accepted, rejected by reason, transitions by kind/place."""
+    rate = summary.records / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+    lines = [
+        f"replay of {source} against {places:,} places: "
+        f"{summary.elapsed_s:.2f} s, {rate:,.0f} records/s",
+        _row("records read", summary.records),
+        _row("accepted", summary.accepted),
+        _row("rejected", summary.rejected_total),
+    ]
+    lines += [_row(reason.value, n, 4) for reason, n in sorted(summary.rejected.items())]
+    lines.append(_row("transitions", sum(summary.transitions.values())))
+    lines += [_row(kind.value, n, 4) for kind, n in sorted(summary.transitions.items())]
+    if summary.by_place:
+        lines.append(f"  transitions by place (top {top})")
+        ranked = sorted(summary.by_place.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        lines += [_row(place_id, n, 4) for place_id, n in ranked]
+    return "\n".join(lines)
+
+
+def _row(label: str, n: int, indent: int = 2) -> str:
+    return f"{' ' * indent}{label:<{40 - indent}} {n:>12,}"
+
+
+class _ProgressBar:
+    """A one-line bar on standard error, redrawn at most ten times a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self._last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < self.total:
+            return
+        self._last = now
+        share = min(done / self.total, 1.0)
+        filled = int(share * 30)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%} "
+            f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
+
+
+def _progress_bar(path: Path) -> _ProgressBar | None:
+    if not sys.stderr.isatty():
+        return None
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None  # read_pings reports the file problem itself
+    return _ProgressBar(size) if size >= PROGRESS_MIN_BYTES else None

@@ -1,0 +1,100 @@
+"""What the engine remembers per device, behind a small store interface.
+
+A :class:`DeviceState` holds the last accepted ping (for the out-of-order and speed filters and
+the implied speed of a dwell), the ids and timestamps of recently accepted pings (duplicates),
+and the open :class:`Visit` per place. :class:`StateStore` is the contract a persistent store
+(Redis, SQL) implements later; :class:`MemoryStateStore` is the embedded default. The engine
+loads the states of a whole batch at once and saves them back after it, so a networked store
+pays one round trip per batch, not per ping.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from geotrigger.model import Ping
+
+
+@dataclass(slots=True, kw_only=True)
+class Visit:
+    """One device inside one place, from its enter until its exit."""
+
+    entered_at: datetime
+    entered_ts: float  # epoch seconds of entered_at, the unit the hysteresis compares in
+    dwell_fired: bool = False
+    outside_since: datetime | None = None  # first ping outside by the margin, exit pending
+    outside_since_ts: float = math.nan
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """Everything the filters and transitions need to know about one device."""
+
+    last: Ping | None = None  # last accepted ping
+    last_ts: float = -math.inf
+    recent: dict[object, None] = field(default_factory=dict)  # ordered set: ids and epoch times
+    visits: dict[str, Visit] = field(default_factory=dict)  # by place id
+
+    def remember(self, ping: Ping, ts: float, keep: int) -> None:
+        """Record an accepted ping as the last one and among the recent ids and times."""
+        self.last = ping
+        self.last_ts = ts
+        recent = self.recent
+        if ping.id is not None:
+            recent[ping.id] = None
+        recent[ts] = None
+        excess = len(recent) - 2 * keep  # each ping adds up to two keys
+        if excess > 0:
+            for key in list(islice(recent, excess)):  # the oldest, in insertion order
+                del recent[key]
+
+
+class StateStore(ABC):
+    """Where device states live. Implementations must be usable from one thread at a time."""
+
+    @abstractmethod
+    def load_many(self, device_ids: Iterable[str]) -> dict[str, DeviceState]:
+        """The states of these devices; a device never seen gets a fresh state."""
+
+    @abstractmethod
+    def save_many(self, states: Mapping[str, DeviceState]) -> None:
+        """Store these states (after the engine has changed them)."""
+
+    @abstractmethod
+    def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
+        """Devices with an open visit at this place (for reconciling a removed place)."""
+
+
+class MemoryStateStore(StateStore):
+    """Device states in a dict: the states handed out are the stored objects themselves."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, DeviceState] = {}
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def load_many(self, device_ids: Iterable[str]) -> dict[str, DeviceState]:
+        """The live state objects; new devices are added on first sight."""
+        states = self._states
+        out: dict[str, DeviceState] = {}
+        for device_id in device_ids:
+            state = states.get(device_id)
+            if state is None:
+                state = states[device_id] = DeviceState()
+            out[device_id] = state
+        return out
+
+    def save_many(self, states: Mapping[str, DeviceState]) -> None:
+        """Nothing to do: the objects handed out are the stored ones."""
+
+    def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
+        """A scan of every device; place removal is rare enough not to need a reverse index."""
+        for device_id, state in list(self._states.items()):
+            if place_id in state.visits:
+                yield device_id, state

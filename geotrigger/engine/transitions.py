@@ -1,0 +1,177 @@
+"""Enter, dwell and exit with hysteresis that adapts to each fix's accuracy.
+
+Per device and place, for each accepted ping (in time order), with ``d`` the ping's distance
+outside the place (0 inside; beyond ``near_m`` counts as far outside) and
+``acc = min(accuracy_m or default_accuracy_m, enter_accuracy_cap_m)``:
+
+* **enter** when ``d <= acc``: the place widened by the fix's accuracy, up to the cap, so a
+  poor fix cannot pull a device into a place from far away.
+* While inside, the device counts as **outside** only when ``d > exit_margin_m + acc``; between
+  the two lies a band where nothing changes. A stationary phone whose fixes jitter across the
+  edge therefore neither leaves nor re-enters.
+* **exit** once it has been outside continuously for ``exit_debounce_s``: the exit is emitted
+  at the ping that completes the debounce, with ``duration_s`` the length of the visit from
+  ``entered_at`` to the *first* outside ping (when the device really left). A ping back inside
+  the band before that cancels the pending exit.
+* **dwell** once per visit, at the first ping inside (band included) whose time since enter is
+  at least ``dwell_s`` (the place's own, else the default) and whose speed is at most
+  ``dwell_max_speed_mps``: the ping's ``speed_mps``, else the speed implied from the previous
+  accepted ping after taking away both fixes' capped accuracies. A car crossing a place is
+  passing through, not dwelling.
+
+Pings that the filters rejected (duplicates, out-of-order, ...) never reach this module, so a
+ping older than the device's last accepted one never makes a transition. Everything is decided
+on event time (ping timestamps), never on the clock of the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from geotrigger.config import TransitionSettings
+from geotrigger.engine.state import DeviceState, Visit
+from geotrigger.model import Ping, Transition, TransitionKind
+from geotrigger.pings.filters import implied_speed_mps
+
+ENTER, DWELL, EXIT = TransitionKind.ENTER, TransitionKind.DWELL, TransitionKind.EXIT
+
+
+class Hysteresis:
+    """Turns a device's accepted pings and their nearby places into transitions."""
+
+    def __init__(self, settings: TransitionSettings, dwell_for: Callable[[str], float]) -> None:
+        """``dwell_for(place_id)`` gives the dwell time of a place (its own or the default)."""
+        self.settings = settings
+        self.dwell_for = dwell_for
+        self._default_acc = settings.default_accuracy_m
+        self._cap = settings.enter_accuracy_cap_m
+
+    def accuracy(self, ping: Ping) -> float:
+        """The fix's accuracy as the hysteresis uses it: defaulted, then capped."""
+        acc = ping.accuracy_m
+        acc = self._default_acc if acc is None else acc
+        return acc if acc < self._cap else self._cap
+
+    def step(
+        self,
+        state: DeviceState,
+        ping: Ping,
+        ts: float,
+        prev: Ping | None,
+        prev_ts: float,
+        place_ids: Sequence[str],
+        distances: Sequence[float],
+        out: list[Transition],
+    ) -> None:
+        """Advance one device by one accepted ping; append its transitions to ``out``.
+
+        ``place_ids`` / ``distances`` are the places within ``near_m`` of the ping and the
+        distance outside each; ``prev`` is the device's accepted ping before this one.
+        """
+        visits = state.visits
+        if not visits and not place_ids:
+            return  # the common case: nowhere near anything, nothing open
+        acc = self.accuracy(ping)
+        near = dict(zip(place_ids, distances, strict=True))
+        if visits:
+            self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
+        for place_id, d in near.items():
+            if d <= acc and place_id not in visits:
+                visit = visits[place_id] = Visit(entered_at=ping.timestamp, entered_ts=ts)
+                out.append(self._event(ENTER, ping, place_id, d))
+                self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+
+    def _open_visits(
+        self,
+        state: DeviceState,
+        ping: Ping,
+        ts: float,
+        prev: Ping | None,
+        prev_ts: float,
+        acc: float,
+        near: dict[str, float],
+        out: list[Transition],
+    ) -> None:
+        threshold = self.settings.exit_margin_m + acc
+        debounce = self.settings.exit_debounce_s
+        for place_id, visit in list(state.visits.items()):
+            d = near.get(place_id)
+            if d is None or d > threshold:
+                if visit.outside_since is None:
+                    visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
+                if ts - visit.outside_since_ts >= debounce:
+                    del state.visits[place_id]
+                    out.append(self.exit_event(ping, place_id, visit, d))
+                continue
+            visit.outside_since = None  # back within the band: the pending exit is off
+            self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+
+    def _maybe_dwell(
+        self,
+        visit: Visit,
+        ping: Ping,
+        ts: float,
+        prev: Ping | None,
+        prev_ts: float,
+        place_id: str,
+        d: float,
+        out: list[Transition],
+    ) -> None:
+        if visit.dwell_fired or ts - visit.entered_ts < self.dwell_for(place_id):
+            return
+        speed = ping.speed_mps
+        if speed is None:
+            if prev is None:
+                speed = 0.0  # a first fix inside: nothing says it is moving
+            else:
+                speed = implied_speed_mps(
+                    prev, prev_ts, ping, ts, self.accuracy(prev), self.accuracy(ping)
+                )
+        if speed > self.settings.dwell_max_speed_mps:
+            return
+        visit.dwell_fired = True
+        out.append(
+            self._event(
+                DWELL,
+                ping,
+                place_id,
+                d,
+                entered_at=visit.entered_at,
+                duration_s=ts - visit.entered_ts,
+            )
+        )
+
+    def exit_event(self, ping: Ping, place_id: str, visit: Visit, d: float | None) -> Transition:
+        """The exit that closes ``visit`` at ``ping``; the visit lasted until its first outside
+        ping."""
+        return self._event(
+            EXIT,
+            ping,
+            place_id,
+            d,
+            entered_at=visit.entered_at,
+            duration_s=max(visit.outside_since_ts - visit.entered_ts, 0.0),
+        )
+
+    @staticmethod
+    def _event(
+        kind: TransitionKind,
+        ping: Ping,
+        place_id: str,
+        d: float | None,
+        *,
+        entered_at: datetime | None = None,
+        duration_s: float | None = None,
+    ) -> Transition:
+        return Transition(
+            kind=kind,
+            device_id=ping.device_id,
+            place_id=place_id,
+            at=ping.timestamp,
+            ping_id=ping.id,
+            consumer_id=ping.consumer_id,
+            entered_at=entered_at,
+            duration_s=duration_s,
+            distance_m=d,
+        )

@@ -1,0 +1,56 @@
+"""Re-ordering by event time within the lateness, and what happens past it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from geotrigger.engine import Engine, Reorderer
+from geotrigger.model import Ping, Rejection, RejectReason
+
+T0 = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
+
+
+def ping(t: float, device: str = "d") -> Ping:
+    """A fix at T0 + t seconds, with its time as its id."""
+    return Ping(
+        device_id=device,
+        lat=60.17,
+        lon=24.94,
+        timestamp=T0 + timedelta(seconds=t),
+        id=f"{device}{t:g}",
+    )
+
+
+def times(pings: list[Ping]) -> list[float]:
+    """Seconds after T0."""
+    return [(p.timestamp - T0).total_seconds() for p in pings]
+
+
+def test_late_pings_within_lateness_are_put_in_order() -> None:
+    """Arrivals 0, 20, 10, 40, 35, 100 with 30 s lateness come out sorted."""
+    r = Reorderer(30.0)
+    released = r.push_all([ping(t) for t in (0, 20, 10, 40, 35, 100)])
+    assert times(released) == [0, 10, 20, 35, 40]  # 100 is still within the window
+    r.flush(released)
+    assert times(released) == [0, 10, 20, 35, 40, 100]
+
+
+def test_ties_keep_arrival_order() -> None:
+    """Two devices at the same instant: first come, first out."""
+    r = Reorderer(0.0)
+    released = r.push_all([ping(5, "b"), ping(5, "a")])
+    r.flush(released)
+    assert [p.device_id for p in released] == ["b", "a"]
+
+
+def test_ping_later_than_lateness_goes_to_the_out_of_order_filter() -> None:
+    """Too late to be re-ordered: released at once, then rejected as out of order."""
+    r = Reorderer(30.0)
+    released = r.push_all([ping(t) for t in (0, 60, 120, 150, 50)])
+    r.flush(released)
+    # 50 arrives when the watermark is at 120: released at once, behind 120
+    assert times(released) == [0, 60, 120, 50, 150]
+    events = Engine([]).process(released)
+    assert [(e.reason, e.ping_id) for e in events if isinstance(e, Rejection)] == [
+        (RejectReason.OUT_OF_ORDER, "d50")
+    ]

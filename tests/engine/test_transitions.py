@@ -1,0 +1,215 @@
+"""Enter / dwell / exit with hysteresis, case by case, through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from geotrigger.config import Settings
+from geotrigger.engine import PLACE_REMOVED, Engine
+from geotrigger.model import Circle, Ping, Place, Rejection, RejectReason, Transition
+from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
+
+T0 = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
+LAT, LON = 60.1699, 24.9384  # Helsinki centre; the place is a 100 m circle here
+RADIUS = 100.0
+
+
+def place(dwell_s: float | None = None, place_id: str = "cafe") -> Place:
+    """The test place: a 100 m circle, with an optional dwell time of its own."""
+    return Place(
+        id=place_id,
+        name="Café",
+        geometry=Circle(lat=LAT, lon=LON, radius_m=RADIUS),
+        dwell_s=dwell_s,
+    )
+
+
+def ping(
+    t: float,
+    north_m: float,
+    acc: float | None = 5.0,
+    speed: float | None = 0.0,
+    pid: str | None = None,
+) -> Ping:
+    """A fix ``north_m`` metres north of the place's centre, ``t`` seconds after T0."""
+    return Ping(
+        device_id="dev-1",
+        lat=LAT + north_m / METRES_PER_DEGREE_LAT,
+        lon=LON,
+        timestamp=T0 + timedelta(seconds=t),
+        id=pid,
+        accuracy_m=acc,
+        speed_mps=speed,
+    )
+
+
+def run(
+    pings: list[Ping], *, dwell_s: float | None = None, one_batch: bool = False
+) -> list[tuple[str, float, float | None]]:
+    """Feed the pings as they arrive (one batch each, or all at once); (kind, t, duration)."""
+    engine = Engine([place(dwell_s)], settings=Settings())
+    batches = [pings] if one_batch else [[p] for p in pings]
+    out = []
+    for batch in batches:
+        for event in engine.process(batch):
+            if isinstance(event, Transition):
+                t = (event.at - T0).total_seconds()
+                out.append((event.kind.value, t, event.duration_s))
+    return out
+
+
+# Defaults: dwell 300 s, accuracy cap 50 m, exit margin 25 m, debounce 60 s, dwell ≤ 3 m/s.
+CASES = [
+    pytest.param(
+        # a fix well inside enters at once
+        [ping(0, 50)],
+        None,
+        [("enter", 0, None)],
+        id="enter",
+    ),
+    pytest.param(
+        # 30 m outside with 40 m accuracy: inside the place widened by the accuracy
+        [ping(0, 130, acc=40)],
+        None,
+        [("enter", 0, None)],
+        id="enter-widened-by-accuracy",
+    ),
+    pytest.param(
+        # 51 m outside with 200 m accuracy: the widening is capped at 50 m, so no enter
+        [ping(0, 151, acc=200)],
+        None,
+        [],
+        id="no-enter-just-outside-capped-accuracy",
+    ),
+    pytest.param(
+        # no accuracy and a default of 0: only a fix really inside enters
+        [ping(0, 101, acc=None)],
+        None,
+        [],
+        id="no-enter-without-accuracy",
+    ),
+    pytest.param(
+        # still inside after the default 300 s: one dwell, and only one
+        [ping(0, 0), ping(150, 10), ping(300, 0), ping(450, 5)],
+        None,
+        [("enter", 0, None), ("dwell", 300, 300.0)],
+        id="dwell-after-dwell_s",
+    ),
+    pytest.param(
+        # the place's own dwell time (60 s) overrides the default
+        [ping(0, 0), ping(30, 0), ping(60, 0)],
+        60.0,
+        [("enter", 0, None), ("dwell", 60, 60.0)],
+        id="per-place-dwell",
+    ),
+    pytest.param(
+        # long enough inside, but every fix says 15 m/s: passing through, never dwelling
+        [ping(t, 0, speed=15.0) for t in range(0, 601, 60)],
+        None,
+        [("enter", 0, None)],
+        id="no-dwell-at-driving-speed",
+    ),
+    pytest.param(
+        # no speed field: implied from the previous fix; 180 m then 120 m in 10 s, less the
+        # 10 m accuracy allowance, is 11-17 m/s: too fast to dwell even with a 0 s dwell time
+        [ping(0, -250, speed=None), ping(10, -60, speed=None), ping(20, 60, speed=None)],
+        0.0,
+        [("enter", 10, None)],
+        id="no-dwell-at-implied-speed",
+    ),
+    pytest.param(
+        # outside by more than margin + accuracy from t=100; exit at the ping that completes
+        # 60 s of it, the visit lasting until the first outside fix
+        [ping(0, 0), ping(100, 200), ping(130, 200), ping(160, 200)],
+        None,
+        [("enter", 0, None), ("exit", 160, 100.0)],
+        id="exit-after-debounce",
+    ),
+    pytest.param(
+        # 20 m outside with a 0 m accuracy stays within the 25 m margin: never an exit
+        [ping(0, 0)] + [ping(t, 120, acc=0) for t in range(60, 1000, 60)],
+        None,
+        [("enter", 0, None), ("dwell", 300, 300.0)],
+        id="no-exit-within-margin-band",
+    ),
+    pytest.param(
+        # out at 100, back in the band at 140 (resets), out again from 170: exit at 230
+        [
+            ping(0, 0),
+            ping(100, 200),
+            ping(140, 110),
+            ping(170, 200),
+            ping(200, 200),
+            ping(230, 200),
+        ],
+        None,
+        [("enter", 0, None), ("exit", 230, 170.0)],
+        id="exit-reset-by-ping-back-inside",
+    ),
+    pytest.param(
+        # the fix stamped t=50 arrives after t=100: out of order, it starts no pending exit
+        # (else the exit would come at 110, not 260)
+        [ping(0, 0), ping(100, 0), ping(50, 300), ping(110, 300), ping(200, 300), ping(260, 300)],
+        None,
+        [("enter", 0, None), ("exit", 200, 110.0)],
+        id="out-of-order-ping-makes-no-transition",
+    ),
+    pytest.param(
+        # the same ping id again later is a duplicate: it neither dwells nor exits
+        [
+            ping(0, 0, pid="a"),
+            ping(300, 0, pid="a"),
+            ping(400, 300, pid="a"),
+            ping(500, 300, pid="a"),
+        ],
+        None,
+        [("enter", 0, None)],
+        id="duplicate-is-a-no-op",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pings", "dwell_s", "expected"), CASES)
+def test_transitions(
+    pings: list[Ping], dwell_s: float | None, expected: list[tuple[str, float, float | None]]
+) -> None:
+    """Each case gives the same transitions ping by ping as in one batch."""
+    assert run(pings, dwell_s=dwell_s) == expected
+    ordered = sorted(pings, key=lambda p: p.timestamp) == pings
+    if ordered:  # one batch must be in time order, as the reorderer delivers it
+        assert run(pings, dwell_s=dwell_s, one_batch=True) == expected
+
+
+def test_out_of_order_ping_is_rejected_as_such() -> None:
+    """The late fix is counted as out of order, not silently dropped."""
+    engine = Engine([place()])
+    engine.process([ping(100, 0)])
+    [event] = engine.process([ping(50, 0)])
+    assert isinstance(event, Rejection)
+    assert event.reason is RejectReason.OUT_OF_ORDER
+
+
+def test_remove_place_emits_exit_for_devices_inside() -> None:
+    """Removing a place closes every open visit with reason 'place removed'."""
+    engine = Engine([place(), place(place_id="other")])
+    engine.process([ping(0, 0), replace(ping(0, 500), device_id="dev-2")])
+    at = T0 + timedelta(seconds=120)
+    [exit_] = engine.remove_place("cafe", at)
+    assert (exit_.kind.value, exit_.device_id, exit_.place_id) == ("exit", "dev-1", "cafe")
+    assert exit_.reason == PLACE_REMOVED
+    assert exit_.at == at and exit_.duration_s == 120.0 and exit_.entered_at == T0
+    assert "cafe" not in engine.index
+    assert [e for e in engine.process([ping(200, 0)]) if isinstance(e, Transition)] == []
+
+
+def test_new_place_entered_at_next_ping() -> None:
+    """A device already inside a new place enters it at its next ping, not before."""
+    engine = Engine([])
+    assert engine.process([ping(0, 0)]) == []
+    engine.upsert_place(place())
+    [enter] = engine.process([ping(60, 0)])
+    assert isinstance(enter, Transition)
+    assert (enter.kind.value, enter.at) == ("enter", T0 + timedelta(seconds=60))
