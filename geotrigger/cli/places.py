@@ -1,0 +1,126 @@
+"""``geotrigger places check`` and ``geotrigger places match``.
+
+``check`` prints every finding about the places, one line each, then a summary, and exits 1
+when there is an error. ``match`` answers "where would this ping land?": one JSON line per ping
+with the ids of the places that cover it (accuracy ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
+from typing import IO, Any
+
+from geotrigger.model import Ping
+from geotrigger.places import LoadDefaults, LoadResult, load_places, load_places_strict
+from geotrigger.spatial import PlaceIndex
+
+BATCH = 4096  # pings per call of the index: amortises the batch path, keeps memory flat
+
+
+def register(subparsers: Any) -> None:
+    """Add ``places check`` and ``places match`` to the command line."""
+    places = subparsers.add_parser("places", help="check places, match pings against them")
+    sub = places.add_subparsers(dest="places_command", metavar="SUBCOMMAND", required=True)
+    check = sub.add_parser("check", help="validate place files and print the findings")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    check.add_argument("--fix", action="store_true", help="repair what can be repaired")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    add_source_arguments(check)
+    check.set_defaults(handler=run_check)
+    match = sub.add_parser("match", help="which places cover each ping (JSON lines)")
+    match.add_argument("--places", nargs="+", required=True, metavar="PATH")
+    match.add_argument("--pings", required=True, metavar="FILE")
+    match.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    add_source_arguments(match)
+    match.set_defaults(handler=run_match)
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options for reading places that any command loading places can offer."""
+    parser.add_argument(
+        "--default-radius",
+        type=float,
+        metavar="M",
+        help="radius in metres for points and circles that give none",
+    )
+    parser.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="IANA time zone assumed for places with opening hours and no zone",
+    )
+
+
+def defaults_from_args(args: argparse.Namespace) -> LoadDefaults:
+    """The loader defaults given on the command line."""
+    return LoadDefaults(timezone=args.timezone, radius_m=args.default_radius)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Print the findings and a summary; 1 if any error, else 0."""
+    result = load_places(args.paths, fix=args.fix, defaults=defaults_from_args(args))
+    if args.format == "json":
+        doc = {"summary": _summary(result), "findings": [f.to_json() for f in result.findings]}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for finding in result.findings:
+            print(finding.format())
+        print(_summary_line(result))
+    return 1 if result.errors else 0
+
+
+def _summary(result: LoadResult) -> dict[str, int]:
+    return {
+        "places": len(result.places),
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "repaired": len(result.repaired),
+    }
+
+
+def _summary_line(result: LoadResult) -> str:
+    s = _summary(result)
+    line = f"{s['places']} places loaded; {s['errors']} errors, {s['warnings']} warnings"
+    if s["repaired"]:
+        line += f", {s['repaired']} repaired"
+    return line
+
+
+def run_match(args: argparse.Namespace) -> int:
+    """Write one JSON line per ping with the sorted ids of the places covering it."""
+    from geotrigger.pings.files import read_pings  # a sibling layer, needed only here
+
+    places = load_places_strict(args.places, defaults=defaults_from_args(args)).places
+    index = PlaceIndex(places)
+    skipped = 0
+    with _output(args.out) as out:
+        records = iter(read_pings(args.pings))
+        while chunk := list(islice(records, BATCH)):
+            pings = [p for p in chunk if isinstance(p, Ping)]
+            skipped += len(chunk) - len(pings)
+            _write_matches(index, pings, out)
+    if skipped:
+        print(f"geotrigger: {skipped} malformed records skipped", file=sys.stderr)
+    return 0
+
+
+def _write_matches(index: PlaceIndex, pings: list[Ping], out: IO[str]) -> None:
+    if not pings:
+        return
+    matches = index.match([p.lat for p in pings], [p.lon for p in pings])
+    for i, ping in enumerate(pings):
+        row = {"ping_id": ping.id, "device_id": ping.device_id, "places": matches.ids(i)}
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        yield handle
