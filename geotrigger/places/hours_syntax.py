@@ -169,7 +169,7 @@ class Parser:
             end = start
             if self._is("punct", "-"):
                 self._take()
-                if start.day is not None and self._is("num") and len(self._peek().text) <= 2:  # type: ignore[union-attr]
+                if start.day is not None and self._is_number(digits=(1, 2)):
                     end = DateSpec(start.year, start.month, self._day_number())
                 else:
                     end = self._date(year=start.year)
@@ -183,17 +183,21 @@ class Parser:
         tok = self._peek(offset)
         if tok is None:
             return False
-        return (tok.kind == "num" and len(tok.text) == 4) or _month(tok.text) is not None
+        return self._is_number(digits=(4,), offset=offset) or _month(tok.text) is not None
+
+    def _is_number(self, *, digits: tuple[int, ...], offset: int = 0) -> bool:
+        tok = self._peek(offset)
+        return tok is not None and tok.kind == "num" and len(tok.text) in digits
 
     def _date(self, year: int | None = None) -> DateSpec:
-        if self._is("num") and len(self._peek().text) == 4:  # type: ignore[union-attr]
+        if self._is_number(digits=(4,)):
             year = int(self._take().text)
         tok = self._peek()
         month = _month(tok.text) if tok is not None else None
         if month is None:
             return self._fail(tok, "expected a month (Jan, Feb, ...)")
         self._take()
-        day = self._day_number() if self._is("num") and len(self._peek().text) <= 2 else None  # type: ignore[union-attr]
+        day = self._day_number() if self._is_number(digits=(1, 2)) else None
         return DateSpec(year, month, day)
 
     def _day_number(self) -> int:

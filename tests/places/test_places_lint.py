@@ -303,3 +303,37 @@ def test_duplicates_across_files_name_both(tmp_path: Path) -> None:
     assert finding.where.source == str(tmp_path / "b.yaml")
     assert f"also defined in {tmp_path / 'a.yaml'}:4" in finding.message
     assert len(result.places) == 1
+
+
+def polygon_place(pid: str, brand: str, west: float, east: float) -> str:
+    """A YAML place of a brand: a box from lon ``west`` to ``east``, lat 60.17 to 60.171."""
+    ring = (
+        f"[[{west}, 60.17], [{east}, 60.17], [{east}, 60.171], [{west}, 60.171], [{west}, 60.17]]"
+    )
+    return f"  - id: {pid}\n    name: {pid}\n    brand: {brand}\n    polygon:\n      - {ring}\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "pairs"),
+    [
+        # two outlines that share area
+        (polygon_place("a", "K", 24.940, 24.942) + polygon_place("b", "K", 24.941, 24.943), 1),
+        # two outlines that only touch along an edge do not overlap
+        (polygon_place("a", "K", 24.940, 24.942) + polygon_place("b", "K", 24.942, 24.944), 0),
+        # a circle reaching into an outline (its centre 30 m east of the box, radius 50 m)
+        (
+            polygon_place("a", "K", 24.940, 24.942)
+            + branded("c", "K", 60.1705).replace("lon: 24.94,", "lon: 24.9425,"),
+            1,
+        ),
+    ],
+)
+def test_brand_overlap_shapes(tmp_path: Path, body: str, pairs: int) -> None:
+    found = [f for f in run(tmp_path, body).findings if f.code == "brand-overlap"]
+    assert len(found) == pairs, found
+
+
+def test_unknown_circle_field(tmp_path: Path) -> None:
+    body = "  - id: c\n    name: C\n    circle: {lat: 60.17, lon: 24.94, radius: 50}\n"
+    codes = {(f.code, f.where.line) for f in run(tmp_path, body).errors}
+    assert ("unknown-key", 6) in codes and ("radius-missing", 6) in codes

@@ -229,3 +229,35 @@ def test_converter_output_is_current(repo_root: Path, shared_fixtures: Path) -> 
     source = shared_fixtures / "places" / "helsinki-osm-pois.geojson"
     committed = (repo_root / "rules" / "places" / "helsinki.yaml").read_text(encoding="utf-8")
     assert module.build(source) == committed
+
+
+def test_geojson_point_that_looks_swapped(tmp_path: Path) -> None:
+    # Feature 3 gives [lat, lon]: its "lon" 60.17 is a latitude of the region of the others.
+    coords = [[24.94, 60.17], [24.95, 60.16], [24.93, 60.18], [60.17, 24.94]]
+    feats = [
+        feature({"type": "Point", "coordinates": c}, f"p{i}", name="P", radius_m=40)
+        for i, c in enumerate(coords)
+    ]
+    path = write(tmp_path / "f.geojson", collection(*feats))
+    (finding,) = load_places([path]).errors
+    assert (finding.code, finding.where.feature, finding.where.item_id) == (
+        "coord-swapped",
+        3,
+        "p3",
+    )
+    repaired = load_places([path], fix=True)
+    fixed = next(p for p in repaired.places if p.id == "p3")
+    assert fixed.geometry == Circle(lat=60.17, lon=24.94, radius_m=40.0)
+
+
+def test_yaml_polygon_across_the_antimeridian(tmp_path: Path) -> None:
+    # Taveuni, Fiji, where the 180th meridian crosses land: loaded as two parts.
+    text = (
+        "version: 1\nplaces:\n  - id: taveuni\n    name: Taveuni\n    polygon:\n"
+        "      - [[179.8, -16.7], [-179.8, -16.7], [-179.8, -17.0],\n"
+        "         [179.8, -17.0], [179.8, -16.7]]\n"
+    )
+    (place,) = load_places([write(tmp_path / "p.yaml", text)]).places
+    assert isinstance(place.geometry, MultiPolygon) and len(place.geometry.geoms) == 2
+    assert shapely.intersects_xy(place.geometry, -179.9, -16.8)
+    assert shapely.intersects_xy(place.geometry, 179.9, -16.8)
