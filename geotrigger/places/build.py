@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from geotrigger.errors import HoursError
-from geotrigger.model import Place
+from geotrigger.model import Geometry, Place
 from geotrigger.places.findings import Finding, Severity, error, warning
 from geotrigger.places.opening_hours import OsmOpeningHours, parse_opening_hours
 from geotrigger.places.raw import LoadDefaults, RawPlace
@@ -33,7 +33,7 @@ def build_place(
         msg = "place has no id (a non-empty string)"
         return None, [*findings, error("id-missing", raw.at("id"), msg)]
     raw = replace(raw, where=replace(raw.where, item_id=place_id))
-    geometry = None
+    geometry: Geometry | None = None
     if raw.geometry is not None or not _has_error(findings):  # else the source said why
         geometry, more = build_geometry(raw, fix=fix, defaults=defaults)
         findings.extend(more)
@@ -41,18 +41,29 @@ def build_place(
     findings.extend(more)
     hours, more = _hours(raw, timezone)
     findings.extend(more)
-    name = _text(raw, "name", findings) or place_id
-    brand = _text(raw, "brand", findings) or raw.file_defaults.get("brand")
-    tags = _tags(raw, findings)
-    dwell_s = _dwell(raw, findings)
-    metadata = _metadata(raw, findings)
-    if "name" not in raw.fields:
+    place = _assemble(raw, place_id, geometry, timezone, hours, findings)
+    return (None if _has_error(findings) else place), findings
+
+
+def _assemble(
+    raw: RawPlace,
+    place_id: str,
+    geometry: Geometry | None,
+    timezone: str | None,
+    hours: OsmOpeningHours | None,
+    findings: list[Finding],
+) -> Place | None:
+    """The place from its checked parts and its plain fields (checked here)."""
+    name = _text(raw, "name", findings)
+    if name is None:
         findings.append(warning("name-missing", raw.at(), "place has no name; using its id"))
+    brand = _text(raw, "brand", findings) or raw.file_defaults.get("brand")
+    tags, dwell_s, metadata = _tags(raw, findings), _dwell(raw, findings), _metadata(raw, findings)
     if geometry is None or _has_error(findings):
-        return None, findings
-    place = Place(
+        return None
+    return Place(
         id=place_id,
-        name=name,
+        name=name or place_id,
         geometry=geometry,
         brand=brand,
         tags=tags,
@@ -61,7 +72,6 @@ def build_place(
         dwell_s=dwell_s,
         metadata=metadata,
     )
-    return place, findings
 
 
 def _has_error(findings: list[Finding]) -> bool:
