@@ -10,11 +10,10 @@ logs, while the events file is data.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +26,8 @@ from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError, PingError
 from geotrigger.model import Place
-from geotrigger.pings import FORMATS, parse_timestamp, read_pings
+from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
+from geotrigger.places import load_places_strict
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
 _DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
@@ -65,15 +65,8 @@ def _now_arg(text: str) -> datetime:
 
 
 def load_places(paths: list[Path]) -> list[Place]:
-    """Places from files or folders, through the places package's loader."""
-    # Looked up at call time: the places loader is its own package and may evolve its name.
-    module = importlib.import_module("geotrigger.places")
-    loader: Callable[[list[Path]], list[Place]] | None = getattr(
-        module, "load_places_or_raise", None
-    )
-    if loader is None:
-        raise ConfigError("no place loader available (geotrigger.places.load_places_or_raise)")
-    return list(loader(paths))
+    """Places from files or folders, all or nothing (PlaceError names every problem)."""
+    return list(load_places_strict(paths).places)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +92,7 @@ def replay_file(
         write(b"".join(dumps(event_record(e), option=_DUMP_OPTIONS) for e in events))
 
     bar = _progress_bar(path)
-    records = read_pings(
+    records = read_numbered(
         path, fmt=args.format, device_id=args.device_id, progress=bar.update if bar else None
     )
     try:

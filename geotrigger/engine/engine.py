@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from geotrigger.config import Settings
@@ -59,17 +60,24 @@ class Engine:
             return place.dwell_s
         return self.settings.transitions.dwell_s
 
-    def process(self, pings: Sequence[Ping], *, now: datetime | None = None) -> list[Event]:
+    def process(
+        self,
+        pings: Sequence[Ping],
+        *,
+        now: datetime | None = None,
+        lines: Sequence[int | None] | None = None,
+    ) -> list[Event]:
         """Run a batch of pings (in time order) through filters, matching and transitions.
 
         ``now`` is the processing time for the "future" and "too old" filters; without it each
         ping is judged against the newest event time seen so far (replay of a past file).
+        ``lines``, parallel to ``pings``, says where each came from, for their rejections.
         """
         if not pings:
             return []
         states = self.store.load_many({p.device_id for p in pings})
         events: list[Event] = []
-        accepted = self._filter(pings, states, now, events)
+        accepted = self._filter(pings, states, now, lines, events)
         if accepted:
             self._transitions(accepted, events)
         self.store.save_many(states)
@@ -80,6 +88,7 @@ class Engine:
         pings: Sequence[Ping],
         states: dict[str, DeviceState],
         now: datetime | None,
+        lines: Sequence[int | None] | None,
         events: list[Event],
     ) -> list[tuple[Ping, float, DeviceState, Ping | None, float]]:
         static, history = self.filter.static, self.filter.history
@@ -88,7 +97,7 @@ class Engine:
         fixed_now = None if now is None else now.timestamp()
         clock = self.event_clock
         accepted = []
-        for ping in pings:
+        for i, ping in enumerate(pings):
             ts = ping.timestamp.timestamp()
             if ts > clock:
                 clock = ts
@@ -100,6 +109,8 @@ class Engine:
                     accepted.append((ping, ts, state, state.last, state.last_ts))
                     state.remember(ping, ts, keep)
                     continue
+            if lines is not None:
+                rejection = replace(rejection, line=lines[i])
             events.append(rejection)
         self.event_clock = clock
         self.accepted += len(accepted)

@@ -57,29 +57,35 @@ class ReplaySummary:
 
 def replay(
     engine: Engine,
-    records: Iterable[Ping | Rejection],
+    records: Iterable[tuple[int | None, Ping | Rejection]],
     *,
     sink: Sink | None = None,
     now: datetime | None = None,
     batch_size: int = DEFAULT_BATCH,
 ) -> ReplaySummary:
-    """Run parsed records through ``engine``; every batch of events goes to ``sink``."""
+    """Run (line, parsed record) pairs through ``engine``; each batch of events goes to ``sink``.
+
+    The line travels with the ping through the re-ordering, so a rejection names its line.
+    """
     started = time.perf_counter()
     summary = ReplaySummary()
     accepted_before = engine.accepted
     reorderer = Reorderer(engine.settings.transitions.lateness_s)
     released: list[Ping] = []
     push = reorderer.push
+    line_of: dict[int, int | None] = {}  # by id() of the pings held in the reorderer
 
     def run(batch: list[Ping]) -> None:
-        events = engine.process(batch, now=now)
+        lines = [line_of.pop(id(p)) for p in batch]
+        events = engine.process(batch, now=now, lines=lines)
         summary.count(events)
         if sink is not None and events:
             sink(events)
 
-    for record in records:
+    for line, record in records:
         summary.records += 1
         if isinstance(record, Ping):
+            line_of[id(record)] = line
             push(record, released)
             if len(released) >= batch_size:
                 run(released)

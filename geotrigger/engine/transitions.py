@@ -15,9 +15,10 @@ outside the place (0 inside; beyond ``near_m`` counts as far outside) and
   the band before that cancels the pending exit.
 * **dwell** once per visit, at the first ping inside (band included) whose time since enter is
   at least ``dwell_s`` (the place's own, else the default) and whose speed is at most
-  ``dwell_max_speed_mps``: the ping's ``speed_mps``, else the speed implied from the previous
-  accepted ping after taking away both fixes' capped accuracies. A car crossing a place is
-  passing through, not dwelling.
+  ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger of the speed
+  implied from the previous accepted ping and the mean speed since the enter fix, each after
+  taking away the larger capped accuracy of its two fixes. A car crossing a place is passing
+  through, not dwelling, even when it slows down inside.
 
 Pings that the filters rejected (duplicates, out-of-order, ...) never reach this module, so a
 ping older than the device's last accepted one never makes a transition. Everything is decided
@@ -78,7 +79,9 @@ class Hysteresis:
             self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
         for place_id, d in near.items():
             if d <= acc and place_id not in visits:
-                visit = visits[place_id] = Visit(entered_at=ping.timestamp, entered_ts=ts)
+                visit = visits[place_id] = Visit(
+                    entered_at=ping.timestamp, entered_ts=ts, entered_fix=ping
+                )
                 out.append(self._event(ENTER, ping, place_id, d))
                 self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
 
@@ -122,12 +125,7 @@ class Hysteresis:
             return
         speed = ping.speed_mps
         if speed is None:
-            if prev is None:
-                speed = 0.0  # a first fix inside: nothing says it is moving
-            else:
-                speed = implied_speed_mps(
-                    prev, prev_ts, ping, ts, self.accuracy(prev), self.accuracy(ping)
-                )
+            speed = self._implied_speed(visit, ping, ts, prev, prev_ts)
         if speed > self.settings.dwell_max_speed_mps:
             return
         visit.dwell_fired = True
@@ -141,6 +139,26 @@ class Hysteresis:
                 duration_s=ts - visit.entered_ts,
             )
         )
+
+    def _implied_speed(
+        self, visit: Visit, ping: Ping, ts: float, prev: Ping | None, prev_ts: float
+    ) -> float:
+        """The larger of the speed from the previous fix and the mean speed since the enter.
+
+        Each leaves out the larger capped accuracy of its two fixes (not their sum, as the
+        speed filter does: a receiver's consecutive fixes err together). The step from the
+        previous fix catches a device that is moving now; the mean since the enter catches a
+        car sampled every second, whose steps are hardly longer than its accuracy.
+        """
+        acc = self.accuracy(ping)
+        step = 0.0
+        if prev is not None:
+            step = implied_speed_mps(prev, prev_ts, ping, ts, max(self.accuracy(prev), acc), 0.0)
+        first = visit.entered_fix
+        mean = implied_speed_mps(
+            first, visit.entered_ts, ping, ts, max(self.accuracy(first), acc), 0.0
+        )
+        return step if step > mean else mean
 
     def exit_event(self, ping: Ping, place_id: str, visit: Visit, d: float | None) -> Transition:
         """The exit that closes ``visit`` at ``ping``; the visit lasted until its first outside

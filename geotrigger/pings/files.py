@@ -30,6 +30,7 @@ _CSV_FIELDS = (*REQUIRED_FIELDS, "id", "accuracy_m", "speed_mps", "consumer_id")
 _PROGRESS_EVERY = 4096  # records between progress callbacks: rare enough to cost nothing
 
 Progress = Callable[[int], None]  # called with the bytes read so far
+Numbered = tuple[int, Ping | Rejection]
 
 
 def detect_format(path: Path) -> str:
@@ -57,6 +58,18 @@ def read_pings(
     file (default: the file name without its suffix). ``progress`` is called now and then with
     the number of bytes read, for a progress bar.
     """
+    for _line, item in read_numbered(path, fmt=fmt, device_id=device_id, progress=progress):
+        yield item
+
+
+def read_numbered(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    device_id: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Numbered]:
+    """Like :func:`read_pings`, each item with its line (CSV, JSON Lines) or fix number (GPX)."""
     path = Path(path)
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
@@ -90,9 +103,7 @@ def _counted(handle: IO[bytes], progress: Progress | None) -> Iterator[bytes]:
     progress(done)
 
 
-def iter_jsonl(
-    lines: Iterable[bytes | str], *, source: str | None = None
-) -> Iterator[Ping | Rejection]:
+def iter_jsonl(lines: Iterable[bytes | str], *, source: str | None = None) -> Iterator[Numbered]:
     """Pings from JSON Lines (one object per line; blank lines are skipped)."""
     loads = orjson.loads
     for number, raw in enumerate(lines, 1):
@@ -101,18 +112,15 @@ def iter_jsonl(
         except orjson.JSONDecodeError as exc:
             if not raw.strip():
                 continue
-            yield _malformed(f"not valid JSON: {exc.args[0]}", number)
-            continue
-        except UnicodeDecodeError:
-            yield _malformed("not valid UTF-8", number)
+            yield number, _malformed(f"not valid JSON: {exc.args[0]}", number)
             continue
         try:
-            yield parse_ping(record, where=None)
+            yield number, parse_ping(record)
         except PingError as exc:
-            yield _malformed(exc.reason, number, record)
+            yield number, _malformed(exc.reason, number, record)
 
 
-def iter_csv(lines: Iterable[bytes], *, source: str | None = None) -> Iterator[Ping | Rejection]:
+def iter_csv(lines: Iterable[bytes], *, source: str | None = None) -> Iterator[Numbered]:
     """Pings from CSV with a header row; PingError when required columns are missing."""
     reader = csv.reader(_decoded(lines, source))
     header = [name.strip() for name in next(reader, [])]
@@ -130,15 +138,18 @@ def iter_csv(lines: Iterable[bytes], *, source: str | None = None) -> Iterator[P
         if not row:
             continue
         if len(row) != width:
-            yield _malformed(f"expected {width} cells, got {len(row)}", reader.line_num)
+            yield (
+                reader.line_num,
+                _malformed(f"expected {width} cells, got {len(row)}", reader.line_num),
+            )
             continue
         record: dict[str, Any] = {name: row[i] for i, name in plain}
         if signals:
             record["signals"] = {name: row[i] for i, name in signals if row[i] != ""}
         try:
-            yield parse_ping(record)
+            yield reader.line_num, parse_ping(record)
         except PingError as exc:
-            yield _malformed(exc.reason, reader.line_num, record)
+            yield reader.line_num, _malformed(exc.reason, reader.line_num, record)
 
 
 def _decoded(lines: Iterable[bytes], source: str | None) -> Iterator[str]:

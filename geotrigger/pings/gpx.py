@@ -28,7 +28,7 @@ def _local(tag: str) -> str:
 
 def iter_gpx(
     handle: IO[bytes], *, device_id: str, source: str | None = None
-) -> Iterator[Ping | Rejection]:
+) -> Iterator[tuple[int, Ping | Rejection]]:
     """Pings from the fixes of a GPX document; PingError when the XML does not parse."""
     position = 0
     try:
@@ -36,7 +36,7 @@ def iter_gpx(
             if _local(elem.tag) not in _FIX_TAGS:
                 continue
             position += 1
-            yield _fix(elem, device_id, position)
+            yield position, _fix(elem, device_id, position)
             elem.clear()  # keep memory flat on long tracks
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else None

@@ -114,7 +114,7 @@ CASES = [
     ),
     pytest.param(
         # no speed field: implied from the previous fix; 180 m then 120 m in 10 s, less the
-        # 10 m accuracy allowance, is 11-17 m/s: too fast to dwell even with a 0 s dwell time
+        # 5 m accuracy allowance, is 11-18 m/s: too fast to dwell even with a 0 s dwell time
         [ping(0, -250, speed=None), ping(10, -60, speed=None), ping(20, 60, speed=None)],
         0.0,
         [("enter", 10, None)],

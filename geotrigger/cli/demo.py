@@ -1,0 +1,122 @@
+"""``geotrigger demo``: replay the shipped example morning in Helsinki and tell what happened.
+
+This is what ``make run`` does until the HTTP service exists. It loads ``rules/places/``, runs
+``examples/pings/*.jsonl`` through the engine, prints the replay summary and a short account
+in plain words of a few visits. Phones are named by letter, never by their device id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from geotrigger.cli.replay import format_summary, load_places
+from geotrigger.config import load_settings
+from geotrigger.engine import Engine, Event
+from geotrigger.engine.replay import replay
+from geotrigger.errors import ConfigError
+from geotrigger.model import Place, Rejection, Transition, TransitionKind
+from geotrigger.pings import read_numbered
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``demo`` command."""
+    parser = subparsers.add_parser(
+        "demo", help="replay the shipped Helsinki example pings and explain the events"
+    )
+    parser.add_argument("--places", nargs="+", type=Path, default=[REPO / "rules" / "places"])
+    parser.add_argument("--pings", nargs="+", type=Path, help="default: examples/pings/*.jsonl")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger demo``."""
+    files = args.pings or sorted((REPO / "examples" / "pings").glob("*.jsonl"))
+    if not files:
+        raise ConfigError("no example pings found (examples/pings/*.jsonl in a source checkout)")
+    places = load_places(args.places)
+    engine = Engine(places, settings=load_settings())
+    events: list[Event] = []
+    records = itertools.chain.from_iterable(read_numbered(f) for f in files)
+    summary = replay(engine, records, sink=events.extend)
+    source = ", ".join(f.name for f in files)
+    print(format_summary(summary, source=source, places=len(places), top=5))
+    print()
+    print("What happened, in plain words:")
+    for line in account(events, {p.id: p for p in places}):
+        print(f"  - {line}")
+    print()
+    print("This is the embedded engine replaying example files; the HTTP service that takes")
+    print("live pings comes in a later release. Try: geotrigger replay --help")
+    sys.stdout.flush()
+    return 0
+
+
+def account(events: list[Event], places: dict[str, Place]) -> list[str]:
+    """A few sentences about the events: the longest visit per phone, passing-by, rejections."""
+    transitions = [e for e in events if isinstance(e, Transition)]
+    alias: dict[str, str] = {}
+    for t in transitions:
+        alias.setdefault(t.device_id, f"phone {chr(ord('A') + len(alias) % 26)}")
+    lines = [_story(alias[d], d, transitions, places) for d in alias]
+    rejected = Counter(e.reason.value for e in events if isinstance(e, Rejection))
+    if rejected:
+        parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in rejected.most_common())
+        lines.append(f"{sum(rejected.values())} pings were set aside before matching: {parts}.")
+    return lines
+
+
+def _story(
+    name: str, device_id: str, transitions: list[Transition], places: dict[str, Place]
+) -> str:
+    mine = [t for t in transitions if t.device_id == device_id]
+    dwells = {t.place_id: t for t in mine if t.kind is TransitionKind.DWELL}
+    exits = [t for t in mine if t.kind is TransitionKind.EXIT]
+    entered = {t.place_id for t in mine if t.kind is TransitionKind.ENTER}
+    if dwells:
+        end = max(t.at for t in mine)
+        best = max(dwells.values(), key=lambda d: _stay_of(d, exits, end))
+        place = places.get(best.place_id)
+        where = place.name if place else best.place_id
+        text = f"{name} entered {where} at {_local(best.entered_at, place)}"
+        text += f" and was dwelling there by {_local(best.at, place)}"
+        leave = _exit_after(best, exits)
+        if leave is not None and leave.duration_s is not None:
+            text += f"; it left at {_local(leave.at, place)} after {leave.duration_s / 60:.0f} min"
+        else:
+            text += "; it was still there when the file ended"
+        others = len(entered) - 1
+        return text + (f" ({others} other places also saw it enter)." if others else ".")
+    longest = max((x.duration_s or 0.0 for x in exits), default=0.0)
+    return (
+        f"{name} passed {len(entered)} places without dwelling anywhere "
+        f"(its longest stay was {longest:.0f} s): moving, not visiting."
+    )
+
+
+def _exit_after(dwell: Transition, exits: list[Transition]) -> Transition | None:
+    return next((x for x in exits if x.place_id == dwell.place_id and x.at > dwell.at), None)
+
+
+def _stay_of(dwell: Transition, exits: list[Transition], end: datetime) -> float:
+    """How long the dwelling visit lasted: to its exit, or to the phone's last event."""
+    leave = _exit_after(dwell, exits)
+    if leave is not None:
+        return leave.duration_s or 0.0
+    start = dwell.entered_at or dwell.at
+    return (end - start).total_seconds()
+
+
+def _local(at: datetime | None, place: Place | None) -> str:
+    if at is None:
+        return "?"
+    zone = place.timezone if place is not None and place.timezone else "UTC"
+    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M") + ("" if zone != "UTC" else " UTC")
