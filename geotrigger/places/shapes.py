@@ -34,11 +34,20 @@ def build_geometry(
 
 def _finding(raw: RawPlace, kind: str, issue: Issue) -> Finding:
     where = raw.at(kind, *issue.path)
+    message = issue.message
+    if where.line is None and issue.path:
+        message += f" ({_spell_path(kind, issue.path)})"  # no line to point at: say which ring
     if issue.repaired:
-        return fixed(issue.code, where, issue.message)
+        return fixed(issue.code, where, message)
     if issue.warning:
-        return warning(issue.code, where, issue.message)
-    return error(issue.code, where, issue.message)
+        return warning(issue.code, where, message)
+    return error(issue.code, where, message)
+
+
+def _spell_path(kind: str, path: tuple[int, ...]) -> str:
+    """``polygon 1, ring 0, position 3``: counting from 0, as in the GeoJSON arrays."""
+    names = ("polygon", "ring", "position") if kind == "multipolygon" else ("ring", "position")
+    return ", ".join(f"{name} {i}" for name, i in zip(names, path, strict=False))
 
 
 def _circle(

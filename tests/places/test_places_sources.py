@@ -261,3 +261,13 @@ def test_yaml_polygon_across_the_antimeridian(tmp_path: Path) -> None:
     assert isinstance(place.geometry, MultiPolygon) and len(place.geometry.geoms) == 2
     assert shapely.intersects_xy(place.geometry, -179.9, -16.8)
     assert shapely.intersects_xy(place.geometry, 179.9, -16.8)
+
+
+def test_geojson_ring_problems_say_which_ring(tmp_path: Path) -> None:
+    # GeoJSON has no lines, so the message counts polygons, rings and positions instead.
+    rings = [[[24.9, 60.1], [24.91, 60.1], [24.91, 60.11], [24.9, 60.1]]]
+    bad = [[[24.9, 60.1], [24.91, 60.1], [24.91, 160.11], [24.9, 60.1]]]
+    multi = {"type": "MultiPolygon", "coordinates": [rings, bad]}
+    path = write(tmp_path / "f.geojson", collection(feature(multi, "m", name="M")))
+    (finding,) = load_places([path]).errors
+    assert finding.message.endswith("(polygon 1, ring 0, position 2)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon
 
 from geotrigger.spatial.geometry import (
@@ -160,3 +162,28 @@ def test_swap_xy_and_describe() -> None:
     poly = Polygon([(24, 60), (25, 60), (25, 61), (24, 60)])
     assert swap_xy(poly).bounds == (60.0, 24.0, 61.0, 25.0)
     assert "self-intersecting" in describe_invalid(Polygon(BOWTIE))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    west=st.floats(170.0, 179.9),
+    width=st.floats(0.2, 15.0),
+    south=st.floats(-80.0, 70.0),
+    along=st.floats(-0.1, 1.1),
+    up=st.floats(0.02, 0.98),
+)
+def test_antimeridian_split_keeps_containment(
+    west: float, width: float, south: float, along: float, up: float
+) -> None:
+    # A box from `west` eastwards, often over ±180: a point is inside the split geometry exactly
+    # when it is inside the box drawn with continuous longitudes.
+    east = west + width
+    given_east = east - 360.0 if east > 180.0 else east
+    ring = [[west, south], [given_east, south], [given_east, south + 5], [west, south + 5]]
+    geometry = build_polygon([[*ring, ring[0]]]).geometry
+    assert geometry is not None and geometry.is_valid
+    assert geometry.area == pytest.approx(width * 5.0)
+    lon, lat = west + along * width, south + up * 5.0
+    assume(abs(lon - west) > 1e-6 and abs(lon - east) > 1e-6)  # on the edge either is right
+    wrapped = lon - 360.0 if lon > 180.0 else lon
+    assert shapely.intersects_xy(geometry, wrapped, lat) == (west < lon < east)
