@@ -155,7 +155,11 @@ def _hours(raw: RawPlace, timezone: str | None) -> tuple[OsmOpeningHours | None,
         if raw.hours_strict:
             return None, [error("hours-invalid", where, exc.reason)]
         return None, [warning("hours-dropped", where, f"{exc.reason}; hours dropped")]
+    findings = []
     if hours.names_holidays:
         msg = "public/school holiday rules (PH, SH) are accepted but ignored: no holiday calendar"
-        return hours, [warning("hours-holidays-ignored", where, msg)]
-    return hours, []
+        findings.append(warning("hours-holidays-ignored", where, msg))
+    if hours.never_open:
+        msg = f"opening hours {value!r} never open the place: it always counts as closed"
+        findings.append(warning("hours-never-open", where, msg))
+    return hours, findings

@@ -55,6 +55,11 @@ class OsmOpeningHours:
         """True when a rule names PH or SH, which are accepted but ignored."""
         return any(rule.holidays for rule in self._rules)
 
+    @property
+    def never_open(self) -> bool:
+        """True when no rule opens the place on any day (e.g. a comment alone, or ``off``)."""
+        return not any(rule.state == "open" and rule.spans for rule in self._rules)
+
     def __repr__(self) -> str:
         return f"OsmOpeningHours({self._expression!r}, {self.timezone!r})"
 

@@ -337,3 +337,18 @@ def test_unknown_circle_field(tmp_path: Path) -> None:
     body = "  - id: c\n    name: C\n    circle: {lat: 60.17, lon: 24.94, radius: 50}\n"
     codes = {(f.code, f.where.line) for f in run(tmp_path, body).errors}
     assert ("unknown-key", 6) in codes and ("radius-missing", 6) in codes
+
+
+@pytest.mark.parametrize(
+    ("hours", "never"),
+    [
+        ('"by appointment"', True),  # a comment alone
+        ("off", True),  # closed always
+        ("Mo-Fr 10:00-12:00; PH off", False),  # open on weekdays
+        ("Jun-Aug off", True),  # only closed rules
+    ],
+)
+def test_hours_that_never_open(tmp_path: Path, hours: str, never: bool) -> None:
+    body = OK + f"    timezone: UTC\n    opening_hours: '{hours}'\n"
+    codes = [f.code for f in run(tmp_path, body).warnings]
+    assert ("hours-never-open" in codes) is never
