@@ -93,7 +93,7 @@ def source_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], l
         path = Path(given)
         where = Where(source=str(given))
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in READERS)
+            found = sorted(p for p in path.iterdir() if _is_place_file(p))
             files.extend((p, str(p)) for p in found if p.is_file())
             if not found:
                 findings.append(error("path-empty", where, "directory has no place files"))
@@ -105,6 +105,11 @@ def source_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], l
         else:
             files.append((path, str(given)))
     return files, findings
+
+
+def _is_place_file(path: Path) -> bool:
+    # JSON Schemas for editors live beside the places: *.schema.json is not a place file.
+    return path.suffix.lower() in READERS and not path.name.lower().endswith(".schema.json")
 
 
 def _order(f: Finding) -> tuple[str, int, int]:

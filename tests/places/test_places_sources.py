@@ -272,3 +272,13 @@ def test_geojson_ring_problems_say_which_ring(tmp_path: Path) -> None:
     path = write(tmp_path / "f.geojson", collection(feature(multi, "m", name="M")))
     (finding,) = load_places([path]).errors
     assert finding.message.endswith("(polygon 1, ring 0, position 2)")
+
+
+def test_schema_matches_the_loader(repo_root: Path) -> None:
+    # The JSON Schema for editors names exactly the keys the loader accepts.
+    from geotrigger.places import yaml_source
+
+    schema = json.loads((repo_root / "rules" / "places" / "places.schema.json").read_text())
+    assert set(schema["properties"]) == set(yaml_source.TOP_KEYS)
+    assert set(schema["properties"]["defaults"]["properties"]) == set(yaml_source.DEFAULT_KEYS)
+    assert set(schema["$defs"]["place"]["properties"]) == set(yaml_source.PLACE_KEYS)
