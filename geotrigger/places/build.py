@@ -131,12 +131,19 @@ def _timezone(raw: RawPlace, defaults: LoadDefaults) -> tuple[str | None, list[F
             return None, []  # no hours: no zone needed (with hours, _hours reports it)
         msg = f"opening hours without a time zone: assuming {defaults.timezone} (loader default)"
         return defaults.timezone, [warning("timezone-assumed", raw.at("opening_hours"), msg)]
-    if not isinstance(value, str) or value not in _zones():
-        guess = difflib.get_close_matches(str(value), sorted(_zones()), n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-        msg = f"unknown time zone {value!r}{hint}"
-        return None, [error("timezone-unknown", raw.at("timezone"), msg)]
+    problem = timezone_problem(value)
+    if problem is not None:
+        return None, [error("timezone-unknown", raw.at("timezone"), problem)]
     return value, []
+
+
+def timezone_problem(value: Any) -> str | None:
+    """Why ``value`` is not an IANA time zone name (with a suggestion), or None if it is."""
+    if isinstance(value, str) and value in _zones():
+        return None
+    guess = difflib.get_close_matches(str(value), sorted(_zones()), n=1)
+    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+    return f"unknown time zone {value!r}{hint}"
 
 
 def _hours(raw: RawPlace, timezone: str | None) -> tuple[OsmOpeningHours | None, list[Finding]]:

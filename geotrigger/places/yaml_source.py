@@ -7,6 +7,7 @@ line, and the values are constructed from those same nodes (safe types only).
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import yaml
 
 from geotrigger.errors import Where
+from geotrigger.model import MAX_RADIUS_M, MIN_RADIUS_M
+from geotrigger.places.build import timezone_problem
 from geotrigger.places.findings import Finding, error
 from geotrigger.places.raw import Key, RawPlace
 
@@ -43,7 +46,9 @@ def read_yaml(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
     if findings:
         return [], findings
     defaults = data.get("defaults") or {}
-    findings.extend(_unknown_keys(defaults, _child(root, "defaults"), DEFAULT_KEYS, source))
+    findings.extend(_check_defaults(defaults, _child(root, "defaults"), source))
+    if findings:
+        return [], findings  # one error for the file, not one per place that inherits it
     places_node = _child(root, "places")
     raws: list[RawPlace] = []
     for i, item in enumerate(data.get("places") or []):
@@ -79,6 +84,36 @@ def _check_top(data: Any, root: yaml.Node | None, source: str) -> list[Finding]:
     if not isinstance(data.get("defaults") or {}, Mapping):
         findings.append(error("yaml-shape", where, "defaults must be a mapping"))
     return findings
+
+
+def _check_defaults(
+    defaults: Mapping[str, Any], node: yaml.Node | None, source: str
+) -> list[Finding]:
+    findings = _unknown_keys(defaults, node, DEFAULT_KEYS, source)
+    problems = {
+        "timezone": timezone_problem(defaults["timezone"]) if "timezone" in defaults else None,
+        "radius_m": _number_problem(defaults.get("radius_m"), MIN_RADIUS_M, MAX_RADIUS_M),
+        "dwell_s": _number_problem(defaults.get("dwell_s"), 0.0, math.inf),
+        "brand": None if isinstance(defaults.get("brand", ""), str) else "must be text",
+        "tags": None if _is_words(defaults.get("tags", [])) else "must be a list of words",
+    }
+    for key, problem in problems.items():
+        if problem is not None:
+            where = Where(source=source, line=_key_line(node, key))
+            findings.append(error("defaults-invalid", where, f"defaults {key}: {problem}"))
+    return findings
+
+
+def _number_problem(value: Any, low: float, high: float) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return f"must be a number, got {value!r}"
+    return None if low <= value <= high else f"{value:g} is outside [{low:g}, {high:g}]"
+
+
+def _is_words(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str | int) for v in value)
 
 
 def _raw_place(

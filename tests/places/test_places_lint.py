@@ -276,6 +276,11 @@ def test_fix_repairs_only_when_asked(tmp_path: Path) -> None:
         ("version: 1\nplace: []\n", "unknown-key", 2),  # misspelt top key
         ("- 1\n", "yaml-shape", 1),  # not a mapping
         ("version: 1\ndefaults: {radius: 5}\nplaces: []\n", "unknown-key", 2),  # bad default
+        # bad default values: one error for the file, at the defaults line, not one per place
+        ("version: 1\ndefaults:\n  timezone: Europe/Helsinky\nplaces: []\n", "defaults-invalid", 3),
+        ("version: 1\ndefaults:\n  radius_m: 0\nplaces: []\n", "defaults-invalid", 3),
+        ("version: 1\ndefaults:\n  dwell_s: -1\nplaces: []\n", "defaults-invalid", 3),
+        ("version: 1\ndefaults:\n  tags: a\nplaces: []\n", "defaults-invalid", 3),
     ],
 )
 def test_file_errors(tmp_path: Path, text: str, code: str, line: int) -> None:

@@ -187,11 +187,11 @@ def test_csv_errors(tmp_path: Path, text: str, code: str, line: int) -> None:
 def test_strict_raises_listing_errors(tmp_path: Path) -> None:
     good = load_places_strict([write(tmp_path / "p.yaml", YAML)])
     assert len(good.places) == 3
-    bad = write(tmp_path / "bad.yaml", YAML.replace("radius_m: 60", "radius_m: -1"))
+    bad = write(tmp_path / "bad.yaml", YAML.replace("dwell_s: 120", "dwell_s: -1"))
     with pytest.raises(PlaceError) as caught:
         load_places_strict([bad])
     assert "1 error(s) in the places" in str(caught.value)
-    assert f"error {bad}:11 place 'store-1': radius_m -1" in str(caught.value)
+    assert f"error {bad}:13 place 'store-1': dwell_s must be" in str(caught.value)
 
 
 def test_helsinki_fixture_loads(shared_fixtures: Path) -> None:
