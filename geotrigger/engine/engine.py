@@ -43,11 +43,15 @@ class Engine:
         *,
         settings: Settings | None = None,
         store: StateStore | None = None,
+        index: PlaceIndex | None = None,
     ) -> None:
-        """Build the index of ``places``; device state lives in ``store`` (memory by default)."""
+        """Build the index of ``places`` (or use ``index``, built with ``near_m`` at least
+        ``settings.transitions.near_m``); device state lives in ``store`` (memory by default)."""
         self.settings = settings or Settings()
         t = self.settings.transitions
-        self.index = PlaceIndex(places, near_m=t.near_m, settings=self.settings.index)
+        if index is None:
+            index = PlaceIndex(places, near_m=t.near_m, settings=self.settings.index)
+        self.index = index
         self.store = store or MemoryStateStore()
         self.filter = PingFilter(self.settings.filters)
         self.hysteresis = Hysteresis(t, self._dwell_for)

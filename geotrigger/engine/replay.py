@@ -45,14 +45,14 @@ class ReplaySummary:
         """Rejections of every reason."""
         return sum(self.rejected.values())
 
-    def count(self, events: Iterable[Event]) -> None:
+    def count(self, events: list[Event]) -> None:
         """Add a batch of events to the tallies."""
-        for event in events:
-            if isinstance(event, Transition):
-                self.transitions[event.kind] += 1
-                self.by_place[event.place_id] += 1
-            else:
-                self.rejected[event.reason] += 1
+        transitions = [e for e in events if type(e) is Transition]
+        if len(transitions) != len(events):
+            self.rejected.update(e.reason for e in events if type(e) is Rejection)
+        # Counter.update over an iterable counts in C: far cheaper than += per event
+        self.transitions.update(t.kind for t in transitions)
+        self.by_place.update(t.place_id for t in transitions)
 
 
 def replay(
@@ -91,7 +91,7 @@ def replay(
                 run(released)
                 released = []
         else:
-            summary.count((record,))
+            summary.count([record])
             if sink is not None:
                 sink([record])
     reorderer.flush(released)

@@ -27,6 +27,7 @@ class Visit:
     entered_at: datetime
     entered_ts: float  # epoch seconds of entered_at, the unit the hysteresis compares in
     entered_fix: Ping  # the ping that entered: the start of the mean speed inside
+    dwell_due_ts: float  # entered_ts + the place's dwell time, fixed at the enter
     dwell_fired: bool = False
     outside_since: datetime | None = None  # first ping outside by the margin, exit pending
     outside_since_ts: float = math.nan

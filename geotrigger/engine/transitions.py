@@ -14,7 +14,8 @@ outside the place (0 inside; beyond ``near_m`` counts as far outside) and
   ``entered_at`` to the *first* outside ping (when the device really left). A ping back inside
   the band before that cancels the pending exit.
 * **dwell** once per visit, at the first ping inside (band included) whose time since enter is
-  at least ``dwell_s`` (the place's own, else the default) and whose speed is at most
+  at least ``dwell_s`` (the place's own, else the default, as it was at the enter) and whose
+  speed is at most
   ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger of the speed
   implied from the previous accepted ping and the mean speed since the enter fix, each after
   taking away the larger capped accuracy of its two fixes. A car crossing a place is passing
@@ -73,17 +74,36 @@ class Hysteresis:
         visits = state.visits
         if not visits and not place_ids:
             return  # the common case: nowhere near anything, nothing open
-        acc = self.accuracy(ping)
-        near = dict(zip(place_ids, distances, strict=True))
+        acc = ping.accuracy_m
+        acc = self._default_acc if acc is None else acc
+        acc = acc if acc < self._cap else self._cap
         if visits:
+            near = dict(zip(place_ids, distances, strict=True)) if place_ids else {}
             self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
-        for place_id, d in near.items():
+        for place_id, d in zip(place_ids, distances, strict=True):
             if d <= acc and place_id not in visits:
-                visit = visits[place_id] = Visit(
-                    entered_at=ping.timestamp, entered_ts=ts, entered_fix=ping
-                )
-                out.append(self._event(ENTER, ping, place_id, d))
-                self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+                self._enter(state, ping, ts, prev, prev_ts, place_id, d, out)
+
+    def _enter(
+        self,
+        state: DeviceState,
+        ping: Ping,
+        ts: float,
+        prev: Ping | None,
+        prev_ts: float,
+        place_id: str,
+        d: float,
+        out: list[Transition],
+    ) -> None:
+        visit = state.visits[place_id] = Visit(
+            entered_at=ping.timestamp,
+            entered_ts=ts,
+            entered_fix=ping,
+            dwell_due_ts=ts + self.dwell_for(place_id),
+        )
+        out.append(self._event(ENTER, ping, place_id, d))
+        if ts >= visit.dwell_due_ts:  # a dwell time of 0
+            self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
 
     def _open_visits(
         self,
@@ -98,17 +118,21 @@ class Hysteresis:
     ) -> None:
         threshold = self.settings.exit_margin_m + acc
         debounce = self.settings.exit_debounce_s
-        for place_id, visit in list(state.visits.items()):
+        closed: list[str] = []
+        for place_id, visit in state.visits.items():
             d = near.get(place_id)
             if d is None or d > threshold:
                 if visit.outside_since is None:
                     visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
                 if ts - visit.outside_since_ts >= debounce:
-                    del state.visits[place_id]
+                    closed.append(place_id)
                     out.append(self.exit_event(ping, place_id, visit, d))
                 continue
             visit.outside_since = None  # back within the band: the pending exit is off
-            self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+            if not visit.dwell_fired and ts >= visit.dwell_due_ts:
+                self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+        for place_id in closed:
+            del state.visits[place_id]
 
     def _maybe_dwell(
         self,
@@ -121,8 +145,6 @@ class Hysteresis:
         d: float,
         out: list[Transition],
     ) -> None:
-        if visit.dwell_fired or ts - visit.entered_ts < self.dwell_for(place_id):
-            return
         speed = ping.speed_mps
         if speed is None:
             speed = self._implied_speed(visit, ping, ts, prev, prev_ts)

@@ -127,29 +127,50 @@ def parse_ping(record: Mapping[str, Any], *, where: Where | None = None) -> Ping
     Unknown fields are ignored, so that clients can send more than geotrigger reads. A
     negative or non-finite ``speed_mps`` means "unknown" (phones report -1) and becomes None.
     """
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         raise PingError(f"expected an object, got {type(record).__name__}", where=where)
-    device_id = _text(record, "device_id", where)
-    if device_id is None:
-        raise PingError("missing field 'device_id'", where=where)
-    lat = _number(record, "lat", where)
-    lon = _number(record, "lon", where)
-    raw_time = record.get("timestamp")
+    # Each field is first tried for its common type inline; the helpers handle the rest and
+    # the errors. This function runs once per ping, so the fast path is worth the lines.
+    get = record.get
+    device_id = get("device_id")
+    if type(device_id) is not str or not device_id:
+        device_id = _text(record, "device_id", where)
+        if device_id is None:
+            raise PingError("missing field 'device_id'", where=where)
+    lat = get("lat")
+    if type(lat) is not float:
+        lat = _number(record, "lat", where)
+    lon = get("lon")
+    if type(lon) is not float:
+        lon = _number(record, "lon", where)
+    raw_time = get("timestamp")
     if raw_time is None or raw_time == "":
         raise PingError("missing field 'timestamp'", where=where)
     timestamp = parse_timestamp(raw_time, where=where)
-    speed = _optional_number(record, "speed_mps", where)
-    if speed is not None and not (speed >= 0.0 and math.isfinite(speed)):
-        speed = None
-    signals = record.get("signals")
+    ping_id = get("id")
+    if ping_id is not None and type(ping_id) is not str:
+        ping_id = _text(record, "id", where)
+    accuracy = get("accuracy_m")
+    if accuracy is not None and type(accuracy) is not float:
+        accuracy = _optional_number(record, "accuracy_m", where)
+    speed = get("speed_mps")
+    if speed is not None:
+        if type(speed) is not float:
+            speed = _optional_number(record, "speed_mps", where)
+        if speed is not None and not (speed >= 0.0 and math.isfinite(speed)):
+            speed = None
+    consumer_id = get("consumer_id")
+    if consumer_id is not None and type(consumer_id) is not str:
+        consumer_id = _text(record, "consumer_id", where)
+    signals = get("signals")
     return Ping(
         device_id=device_id,
         lat=lat,
         lon=lon,
         timestamp=timestamp,
-        id=_text(record, "id", where),
-        accuracy_m=_optional_number(record, "accuracy_m", where),
+        id=ping_id or None,
+        accuracy_m=accuracy,
         speed_mps=speed,
-        consumer_id=_text(record, "consumer_id", where),
+        consumer_id=consumer_id or None,
         signals=_signals(signals, where) if signals else _NO_SIGNALS,
     )
