@@ -26,7 +26,8 @@ PLACES = 10_000
 DEVICES = 5_000
 PINGS = 200_000
 LAT0, LON0 = 60.17, 24.94  # central Helsinki; places and devices spread over the metro area
-SPREAD_M = 3000.0  # standard deviation north and east of the centre
+SPREAD_M = 3800.0  # std. dev. north and east: ~0.7 covering places per ping, the density
+# performance.md assumes (~7 per ping at 100k places in one metro area)
 M_PER_DEG = 111_195.0
 GROUP = f"replay path, {PLACES // 1000}k places"
 

@@ -121,8 +121,8 @@ def format_summary(summary: ReplaySummary, *, source: str, places: int, top: int
     rate = summary.records / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     lines = [
         f"replay of {source} against {places:,} places: "
-        f"{summary.elapsed_s:.2f} s, {rate:,.0f} records/s",
-        _row("records read", summary.records),
+        f"{summary.elapsed_s:.2f} s, {rate:,.0f} pings/s",
+        _row("pings read", summary.records),
         _row("accepted", summary.accepted),
         _row("rejected", summary.rejected_total),
     ]

@@ -79,7 +79,7 @@ def test_replay_in_process(
     assert code == 0
     _check([json.loads(line) for line in out.read_text().splitlines()])
     err = capsys.readouterr().err
-    for expected in ("records read", "accepted", "duplicate", "malformed", "enter", "cafe"):
+    for expected in ("pings read", "accepted", "duplicate", "malformed", "enter", "cafe"):
         assert expected in err
     assert "60.1" not in err and "d1" not in err  # neither positions nor device ids
 

@@ -128,3 +128,11 @@ def test_gpx_waypoints_and_tracks(shared_fixtures: Path) -> None:
     items = list(read_pings(shared_fixtures / "traces" / "cerknicko-jezero.gpx"))
     assert len(items) == 303
     assert sum(isinstance(i, Ping) for i in items) > 250
+
+
+def test_progress_reports_bytes_read(tmp_path: Path) -> None:
+    """The progress callback ends at the file's size (for the replay's progress bar)."""
+    path = _write(tmp_path, "day.jsonl", JSONL)
+    seen: list[int] = []
+    list(read_pings(path, progress=seen.append))
+    assert seen[-1] == len(JSONL)
