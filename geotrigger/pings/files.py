@@ -112,12 +112,25 @@ def iter_jsonl(lines: Iterable[bytes | str], *, source: str | None = None) -> It
         except orjson.JSONDecodeError as exc:
             if not raw.strip():
                 continue
+            if number == 1 and _has_bom(raw):
+                # a byte-order mark, as some Windows tools write: not part of the record
+                for _n, item in iter_jsonl([_strip_bom(raw)]):
+                    yield number, item
+                continue
             yield number, _malformed(f"not valid JSON: {exc.args[0]}", number)
             continue
         try:
             yield number, parse_ping(record)
         except PingError as exc:
             yield number, _malformed(exc.reason, number, record)
+
+
+def _has_bom(raw: bytes | str) -> bool:
+    return raw.startswith(b"\xef\xbb\xbf") if isinstance(raw, bytes) else raw.startswith("\ufeff")
+
+
+def _strip_bom(raw: bytes | str) -> bytes | str:
+    return raw[3:] if isinstance(raw, bytes) else raw[1:]
 
 
 def iter_csv(lines: Iterable[bytes], *, source: str | None = None) -> Iterator[Numbered]:

@@ -136,3 +136,10 @@ def test_progress_reports_bytes_read(tmp_path: Path) -> None:
     seen: list[int] = []
     list(read_pings(path, progress=seen.append))
     assert seen[-1] == len(JSONL)
+
+
+def test_jsonl_with_byte_order_mark(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark before the first record is not an error."""
+    path = _write(tmp_path, "bom.jsonl", b"\xef\xbb\xbf" + JSONL.split(b"\n\n")[0] + b"\n")
+    [item] = list(read_pings(path))
+    assert isinstance(item, Ping) and item.id == "p1"
