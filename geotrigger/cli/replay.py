@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
         metavar="TIME",
         type=_now_arg,
         help="judge every ping as if received at TIME (RFC 3339 or epoch seconds); "
-        "default: the newest ping time seen so far",
+        "default: the newest accepted ping time so far",
     )
     parser.add_argument("--format", choices=FORMATS, help="ping format (default: by suffix)")
     parser.add_argument("--device-id", help="device of a GPX file (default: the file name)")

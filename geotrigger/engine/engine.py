@@ -56,7 +56,7 @@ class Engine:
         self.filter = PingFilter(self.settings.filters)
         self.hysteresis = Hysteresis(t, self._dwell_for)
         self.accepted = 0
-        self.event_clock = -math.inf  # newest event time seen: "now" when none is given
+        self.event_clock = -math.inf  # newest accepted event time: "now" when none is given
 
     def _dwell_for(self, place_id: str) -> float:
         place = self.index.get(place_id)
@@ -74,7 +74,8 @@ class Engine:
         """Run a batch of pings (in time order) through filters, matching and transitions.
 
         ``now`` is the processing time for the "future" and "too old" filters; without it each
-        ping is judged against the newest event time seen so far (replay of a past file).
+        ping is judged against the newest accepted event time so far (replay of a past file),
+        and only a ping more than ``max_age_s`` ahead of that is "future" (a broken clock).
         ``lines``, parallel to ``pings``, says where each came from, for their rejections.
         """
         if not pings:
@@ -101,17 +102,24 @@ class Engine:
         fixed_now = None if now is None else now.timestamp()
         clock = self.event_clock
         accepted = []
+        # Without a given now, the clock is the newest *accepted* event time, and only a jump
+        # of more than max_age_s ahead of it counts as a bad clock: one ping dated years ahead
+        # must not make every later ping "too old".
+        future_limit = None if fixed_now is not None else self.settings.filters.max_age_s
         for i, ping in enumerate(pings):
             ts = ping.timestamp.timestamp()
-            if ts > clock:
-                clock = ts
-            rejection = static(ping, ts, clock if fixed_now is None else fixed_now)
+            now_ts = fixed_now
+            if now_ts is None:
+                now_ts = ts if clock == -math.inf else clock
+            rejection = static(ping, ts, now_ts, future_limit)
             if rejection is None:
                 state = states[ping.device_id]
                 rejection = history(ping, ts, state.last, state.last_ts, state.recent, default_acc)
                 if rejection is None:
                     accepted.append((ping, ts, state, state.last, state.last_ts))
                     state.remember(ping, ts, keep)
+                    if ts > clock:
+                        clock = ts
                     continue
             if lines is not None:
                 rejection = replace(rejection, line=lines[i])

@@ -7,9 +7,9 @@ the engine and are reported as they come.
 
 **What "now" is in a replay.** With ``now`` given (``--now``), every ping is judged against that
 one instant, as if the file had been posted then: pings too far before it are ``too_old``, after
-it ``future``. Without it, "now" is the newest event time the stream has shown so far, so a
-historical file replays as it happened: nothing in it is "future", and ``too_old`` means more
-than ``max_age_s`` behind the stream's head.
+it ``future``. Without it, "now" is the newest accepted event time so far, so a historical file
+replays as it happened: ``too_old`` means more than ``max_age_s`` behind the stream's head, and
+``future`` only a jump of more than ``max_age_s`` ahead of it (a device with a broken clock).
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ outside the place (0 inside; beyond ``near_m`` counts as far outside) and
   the band before that cancels the pending exit.
 * **dwell** once per visit, at the first ping inside (band included) whose time since enter is
   at least ``dwell_s`` (the place's own, else the default, as it was at the enter) and whose
-  speed is at most
-  ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger of the speed
-  implied from the previous accepted ping and the mean speed since the enter fix, each after
-  taking away the larger capped accuracy of its two fixes. A car crossing a place is passing
-  through, not dwelling, even when it slows down inside.
+  speed is at most ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger
+  of the speed implied from the previous accepted ping and the mean speed since the enter fix,
+  each after taking away the larger capped accuracy of its two fixes. A car crossing a place
+  is passing through, not dwelling, even when it slows down inside.
+
+Exits happen only at a ping of the same device: a device that falls silent inside a place
+stays inside until it reports again (or the place is removed).
 
 Pings that the filters rejected (duplicates, out-of-order, ...) never reach this module, so a
 ping older than the device's last accepted one never makes a transition. Everything is decided
@@ -183,8 +185,7 @@ class Hysteresis:
         return step if step > mean else mean
 
     def exit_event(self, ping: Ping, place_id: str, visit: Visit, d: float | None) -> Transition:
-        """The exit that closes ``visit`` at ``ping``; the visit lasted until its first outside
-        ping."""
+        """The exit that closes ``visit`` at ``ping``, lasting until its first outside ping."""
         return self._event(
             EXIT,
             ping,

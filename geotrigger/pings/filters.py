@@ -12,8 +12,9 @@ Two kinds, in this order:
   second apart are not a teleport.
 
 ``now`` is injected as epoch seconds. The live service passes the wall clock; a replay passes
-``--now`` when given, else the newest event time seen so far (so "too old" means "older than
-``max_age_s`` behind the stream", and nothing is "in the future" of its own stream).
+``--now`` when given, else the newest accepted event time so far (so "too old" means "older
+than ``max_age_s`` behind the stream", and "future" means a jump of more than ``max_age_s``
+ahead of it: a broken clock, not a pause in the stream).
 
 Only accepted pings become history: a rejected ping changes nothing, which is what makes a
 re-sent ping reject the same way twice.
@@ -83,8 +84,13 @@ class PingFilter:
             timestamp=ping.timestamp,
         )
 
-    def static(self, ping: Ping, ts: float, now: float) -> Rejection | None:
-        """Checks that need no history; ``ts`` is the ping's epoch seconds, ``now`` too."""
+    def static(
+        self, ping: Ping, ts: float, now: float, future_limit_s: float | None = None
+    ) -> Rejection | None:
+        """Checks that need no history; ``ts`` is the ping's epoch seconds, ``now`` too.
+
+        ``future_limit_s`` replaces ``max_future_s`` (a replay judged on event time allows more).
+        """
         lat, lon = ping.lat, ping.lon
         if not (_isfinite(lat) and _isfinite(lon) and -90.0 <= lat <= 90.0):
             return self._reject(ping, RejectReason.INVALID_COORDINATES, _coord_detail(lat, lon))
@@ -102,8 +108,9 @@ class PingFilter:
             if acc > s.max_accuracy_m:
                 detail = f"accuracy_m {acc:g} is worse than the limit {s.max_accuracy_m:g}"
                 return self._reject(ping, RejectReason.POOR_ACCURACY, detail)
-        if ts > now + s.max_future_s:
-            detail = f"{ts - now:.0f} s ahead of now (limit {s.max_future_s:g} s)"
+        limit = s.max_future_s if future_limit_s is None else future_limit_s
+        if ts > now + limit:
+            detail = f"{ts - now:.0f} s ahead of now (limit {limit:g} s)"
             return self._reject(ping, RejectReason.FUTURE, detail)
         if ts < now - s.max_age_s:
             detail = f"{now - ts:.0f} s behind now (limit {s.max_age_s:g} s)"

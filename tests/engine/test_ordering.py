@@ -54,3 +54,13 @@ def test_ping_later_than_lateness_goes_to_the_out_of_order_filter() -> None:
     assert [(e.reason, e.ping_id) for e in events if isinstance(e, Rejection)] == [
         (RejectReason.OUT_OF_ORDER, "d50")
     ]
+
+
+def test_one_ping_with_a_broken_clock_does_not_age_the_rest() -> None:
+    """Replaying without a now: a fix dated a year ahead is 'future', the others pass."""
+    bogus = Ping(device_id="x", lat=60.17, lon=24.94, timestamp=T0 + timedelta(days=365), id="x")
+    pings = [ping(0), bogus, ping(10), ping(20)]
+    events = Engine([]).process(pings)
+    assert [(e.reason, e.ping_id) for e in events if isinstance(e, Rejection)] == [
+        (RejectReason.FUTURE, "x")
+    ]
