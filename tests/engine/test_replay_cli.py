@@ -159,3 +159,19 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert "without dwelling" in out  # the tram
     assert "HTTP service" in out
     assert "visitor" not in out and "commuter" not in out
+
+
+def test_replay_gpx_with_device_id(
+    inputs: tuple[Path, Path], shared_fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real hike in GPX: fixes without time are rejected with their fix number."""
+    places, _ = inputs
+    gpx = shared_fixtures / "traces" / "korita-zbevnica.gpx"
+    args = ["replay", "--places", str(places), "--pings", str(gpx), "--device-id", "hiker"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    events = [json.loads(line) for line in captured.out.splitlines()]
+    malformed = [e for e in events if e.get("reason") == "malformed"]
+    assert malformed and all(e["device_id"] == "hiker" for e in malformed)
+    assert malformed[0]["line"] == 1 and "has no time" in malformed[0]["detail"]
+    assert "hiker" not in captured.err
