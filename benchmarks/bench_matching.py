@@ -103,6 +103,7 @@ def _rss_bytes() -> int:
 def _measure_memory(n: int) -> tuple[float, float]:
     """Bytes per place of an index build: (RSS growth, tracemalloc), in a fresh process."""
     places = make_places(n)
+    PlaceIndex(places[:200], near_m=NEAR_M)  # first use loads code and caches: not per place
     gc.collect()
     rss0 = _rss_bytes()
     first = PlaceIndex(places, near_m=NEAR_M)

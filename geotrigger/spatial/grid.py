@@ -73,7 +73,8 @@ class Grid:
         keys, slots = keys[fresh], slots[fresh]
         self.cell_keys, first = np.unique(keys, return_index=True)
         self.starts = np.append(first, len(keys)).astype(np.int64)
-        self.slots: IntArray = slots.astype(np.int64)
+        # int32 halves the largest array of the grid; numpy takes either as indices.
+        self.slots: IntArray = slots.astype(np.int32)
 
     def _rows(self, lat: FloatArray) -> IntArray:
         r = np.floor((lat + 90.0) * self.inv_dlat).astype(np.int64)
@@ -104,7 +105,7 @@ class Grid:
     def candidates(self, keys: IntArray) -> tuple[IntArray, IntArray]:
         """(point index, slot) of every slot listed in each point's cell; point-major order."""
         point, entry = expand(*self.lookup(keys))
-        return point, self.slots[entry]
+        return point, self.slots[entry].astype(np.int64)
 
     def large_candidates(self, lat: FloatArray, lon: FloatArray) -> tuple[IntArray, IntArray]:
         """(point index, slot) of the large places whose boxes hold each point (unordered)."""

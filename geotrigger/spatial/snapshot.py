@@ -25,20 +25,22 @@ from geotrigger.spatial.table import (
 )
 
 _MATCH_CELL_FACTOR = 0.7
+_NEAR_CELL_FACTOR = 0.4
 
 
-def match_cell_m(boxes: FloatArray, cell_m: float) -> float:
-    """Cell edge of the matching grid: ``cell_m``, or less when places are much smaller.
+def match_cell_m(boxes: FloatArray, cell_m: float, factor: float = _MATCH_CELL_FACTOR) -> float:
+    """Cell edge of a grid: ``cell_m``, or less when places are much smaller.
 
     Candidates per point grow with (cell + place size)², so cells much larger than the
-    typical place mostly add false candidates; ~0.7 of the median place height measured
-    best (2.5x fewer candidates than 250 m cells for 30-150 m places). Never below
-    ``cell_m / 8``, which bounds the cells (memory) a place is listed in.
+    typical place mostly add false candidates; ~0.7 of the median box height measured best
+    for matching (2.5x fewer candidates than 250 m cells for 30-150 m places), ~0.4 for the
+    widened boxes of ``near``. Never below ``cell_m / 8``, which bounds the cells (memory) a
+    place is listed in.
     """
     if len(boxes) == 0:
         return cell_m
     height_m = float(np.median(boxes[:, 3] - boxes[:, 1])) * METRES_PER_DEGREE_LAT
-    return min(cell_m, max(_MATCH_CELL_FACTOR * height_m, cell_m / 8.0))
+    return min(cell_m, max(factor * height_m, cell_m / 8.0))
 
 
 class Snapshot:
@@ -55,8 +57,9 @@ class Snapshot:
         ref_lat = float(np.median((boxes[:, 1] + boxes[:, 3]) / 2.0)) if len(boxes) else 0.0
         self.tight = Grid(self.table.tight, cell_m=match_cell_m(boxes, cell_m), ref_lat=ref_lat)
         # With nothing to widen by, matching and near share one grid.
+        wide_cell = match_cell_m(self.table.wide.box, cell_m, factor=_NEAR_CELL_FACTOR)
         self.wide = (
-            Grid(self.table.wide, cell_m=cell_m, ref_lat=ref_lat) if near_m > 0 else self.tight
+            Grid(self.table.wide, cell_m=wide_cell, ref_lat=ref_lat) if near_m > 0 else self.tight
         )
         self._chord2: dict[float, FloatArray] = {0.0: self.table.chord2(0.0)}
         # Matching reads each candidate's centre and threshold from here, laid out like the
@@ -99,7 +102,7 @@ class Snapshot:
             t *= t
             acc += t
         hit = np.flatnonzero(acc <= data[:, 3])
-        point, slot = point[hit], np.take(grid.slots, entry[hit])
+        point, slot = point[hit], np.take(grid.slots, entry[hit]).astype(np.int64)
         poly = np.flatnonzero(self.table.is_poly[slot])
         if len(poly):
             point, slot = self._cover_polygons(pings, point, slot, poly)

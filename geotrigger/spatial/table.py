@@ -1,8 +1,8 @@
 """Places compiled to flat arrays, and the exact tests of (point, place) pairs.
 
 A :class:`PlaceTable` holds one row ("slot") per place: circles as a centre unit vector and a
-radius, polygons as prepared shapely geometries with their bounds and a copy projected into a
-local metric frame (for distances of points outside them). Everything is computed once, in
+radius, polygons as prepared shapely geometries with their bounds and their edges projected
+into a local metric frame (for distances of points outside them). Everything is computed once, in
 vectorised form, when the table is built; :func:`test_pairs` then decides many (point, slot)
 pairs at once without any per-pair Python.
 """
@@ -99,7 +99,10 @@ class PlaceTable:
     bounds: FloatArray  # (n, 4) lon/lat bounds of a polygon (full lon range when split at ±180)
     lat_max_abs: FloatArray  # the largest |latitude| a polygon reaches
     geoms: ObjArray  # prepared polygons; None for circles
-    projected: ObjArray  # polygons in their frame, metres (huge ones: densified lon/lat)
+    dense: ObjArray  # huge polygons densified, lon/lat (measured the reference way)
+    edges: FloatArray  # (m, 4) polygon edges in their frames, metres: x0, y0, x1, y1
+    edge_lo: IntArray  # first edge of each slot
+    edge_n: IntArray  # number of edges of each slot (0 for circles)
     east: FloatArray  # (n, 3) frame axes of polygons
     north: FloatArray
     huge: BoolArray  # polygons too wide for one tangent plane
@@ -111,9 +114,15 @@ class PlaceTable:
         return len(self.ids)
 
     def chord2(self, within_m: float) -> FloatArray:
-        """Squared unit-sphere chord of each circle's radius plus ``within_m`` (-1 for polygons)."""
-        c = chord_for_distance(self.radius_m + within_m)
-        return np.where(self.is_poly, -1.0, c * c)
+        """Squared unit-sphere chord that a point must be within, from each slot's centre.
+
+        For a circle: its radius plus ``within_m`` (exact). For a polygon: the cap that holds
+        it, widened by ``within_m`` (a prefilter: chords obey the triangle inequality).
+        """
+        reach = chord_for_distance(within_m)
+        circle = chord_for_distance(self.radius_m + within_m) ** 2
+        polygon = np.where(self.match2 < _ALL, (np.sqrt(self.match2) + reach) ** 2, _ALL)
+        return np.where(self.is_poly, polygon, circle)
 
 
 def _slack(deg: FloatArray) -> FloatArray:
@@ -174,19 +183,33 @@ def _polygon_boxes(
     return tight, wide, bounds
 
 
-def _frames(
-    geoms: ObjArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, ObjArray, BoolArray, FloatArray]:
-    """A tangent frame per polygon (origin at its mean vertex), and the polygon projected.
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Frames:
+    """Per polygon: a tangent frame, its edges in that frame, and its cap for prefiltering."""
+
+    origin: FloatArray
+    east: FloatArray
+    north: FloatArray
+    edges: FloatArray  # (m, 4) x0, y0, x1, y1 in metres, grouped by polygon
+    edge_n: IntArray
+    dense: ObjArray  # huge polygons, densified, in lon/lat; None for the others
+    huge: BoolArray
+    bound2: FloatArray
+
+
+def _frames(geoms: ObjArray) -> _Frames:
+    """A tangent frame per polygon (origin at its mean vertex), and its edges projected.
 
     Edges are straight in (lon, lat); projecting only the vertices would straighten them in
     the plane instead, which moves a long edge by up to L²·tan(lat)/8R (222 m for an 80 km
     edge at 60°N). Edges are split into pieces of at most ``_DENSIFY_DEG`` first (~1 cm).
     """
-    dense = shapely.segmentize(geoms, _DENSIFY_DEG)
-    coords, owner = shapely.get_coordinates(dense, return_index=True)
-    uv = unit_vectors(coords[:, 1], coords[:, 0])
     n = len(geoms)
+    dense = shapely.segmentize(geoms, _DENSIFY_DEG)
+    rings, ring_owner = shapely.get_rings(dense, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    owner = ring_owner[ring_of]
+    uv = unit_vectors(coords[:, 1], coords[:, 0])
     mean = np.column_stack([np.bincount(owner, weights=uv[:, k], minlength=n) for k in range(3)])
     norm = np.linalg.norm(mean, axis=1)
     degenerate = norm < 1e-9
@@ -197,7 +220,9 @@ def _frames(
     north = np.column_stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)])
     x = np.einsum("ij,ij->i", uv, east[owner]) * EARTH_RADIUS_M
     y = np.einsum("ij,ij->i", uv, north[owner]) * EARTH_RADIUS_M
-    projected = shapely.set_coordinates(dense, np.column_stack([x, y]))
+    same_ring = ring_of[:-1] == ring_of[1:]
+    edges = np.column_stack([x[:-1], y[:-1], x[1:], y[1:]])[same_ring]
+    edge_n = np.bincount(owner[:-1][same_ring], minlength=n).astype(np.int64)
     spread = np.zeros(n)
     np.maximum.at(spread, owner, np.linalg.norm(uv - origin[owner], axis=1))
     huge = degenerate | (spread > float(chord_for_distance(HUGE_POLYGON_M)))
@@ -207,10 +232,19 @@ def _frames(
     lat_ok = np.abs(np.degrees(lat)) <= _CAP_MAX_LAT
     small = ~degenerate & lat_ok & (spread <= float(chord_for_distance(_CAP_MAX_M)))
     cap = spread * (1.0 + 1e-3) + float(chord_for_distance(_CAP_SLACK_M))
-    bound2 = np.where(small, cap * cap, _ALL)
     # Huge polygons are measured point by point in lon/lat: keep them densified for that.
-    projected[huge] = shapely.segmentize(geoms[huge], _DENSIFY_DEG)
-    return origin, east, north, projected, huge, bound2
+    kept = np.full(n, None, dtype=object)
+    kept[huge] = dense[huge]
+    return _Frames(
+        origin=origin,
+        east=east,
+        north=north,
+        edges=edges,
+        edge_n=edge_n,
+        dense=kept,
+        huge=huge,
+        bound2=np.where(small, cap * cap, _ALL),
+    )
 
 
 def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) -> PlaceTable:
@@ -236,7 +270,9 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
     radius[circ] = c_rad
     bounds = np.zeros((n, 4))
     east, north = np.zeros((n, 3)), np.zeros((n, 3))
-    projected = np.full(n, None, dtype=object)
+    dense = np.full(n, None, dtype=object)
+    edges = np.zeros((0, 4))
+    edge_n = np.zeros(n, dtype=np.int64)
     huge = np.zeros(n, dtype=bool)
     bound2 = np.zeros(n)
     lat_max_abs = np.zeros(n)
@@ -248,8 +284,15 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
     if len(poly):
         tight_p, wide_p, bounds[poly] = _polygon_boxes(pg, p_slots, near_m)
         boxes.append((tight_p, wide_p))
-        frames = _frames(pg)
-        xyz[poly], east[poly], north[poly], projected[poly], huge[poly], bound2[poly] = frames
+        f = _frames(pg)
+        xyz[poly], east[poly], north[poly], huge[poly], bound2[poly] = (
+            f.origin,
+            f.east,
+            f.north,
+            f.huge,
+            f.bound2,
+        )
+        dense[poly], edges, edge_n[poly] = f.dense, f.edges, f.edge_n
         lat_max_abs[poly] = np.maximum(np.abs(bounds[poly, 1]), np.abs(bounds[poly, 3]))
     return PlaceTable(
         ids=ids,
@@ -259,7 +302,10 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
         bounds=bounds,
         lat_max_abs=lat_max_abs,
         geoms=geoms,
-        projected=projected,
+        dense=dense,
+        edges=edges,
+        edge_lo=np.cumsum(edge_n) - edge_n,
+        edge_n=edge_n,
         east=east,
         north=north,
         huge=huge,
@@ -279,7 +325,13 @@ def _concat(parts: list[Boxes]) -> Boxes:
 def concat_tables(tables: Sequence[PlaceTable]) -> PlaceTable:
     """One table of the rows of several (their box slots must already be numbered globally)."""
     fields: dict[str, Any] = {}
+    edge_base = np.cumsum([0] + [len(t.edges) for t in tables])[:-1]
+    fields["edge_lo"] = np.concatenate(
+        [t.edge_lo + base for t, base in zip(tables, edge_base, strict=True)]
+    )
     for name in PlaceTable.__dataclass_fields__:
+        if name == "edge_lo":
+            continue
         values = [getattr(t, name) for t in tables]
         fields[name] = _concat(values) if isinstance(values[0], Boxes) else np.concatenate(values)
     return PlaceTable(**fields)
@@ -307,22 +359,31 @@ def test_pairs(
     """
     keep = np.zeros(len(ping), dtype=bool)
     dist = np.zeros(len(ping))
-    poly = table.is_poly[slot]
-    ci = np.flatnonzero(~poly)
-    if len(ci):
-        s = slot[ci]
-        d = pings.xyz[ping[ci]] - table.xyz[s]
-        d2 = np.einsum("ij,ij->i", d, d)
-        ok = d2 <= chord2[s]
-        keep[ci] = ok
-        if within_m > 0.0:
-            hit = ci[ok]
-            out = distance_for_chord(np.sqrt(d2[ok])) - table.radius_m[s[ok]]
-            dist[hit] = np.maximum(out, 0.0)
-    pi = np.flatnonzero(poly)
+    # One cap test for every pair (the circle itself, or a cap holding the polygon widened by
+    # within_m) decides circles and prefilters polygons.
+    d2 = _chord2_between(np.take(pings.xyz, ping, axis=0), np.take(table.xyz, slot, axis=0))
+    hit = np.flatnonzero(d2 <= np.take(chord2, slot))
+    poly = table.is_poly[slot[hit]]
+    ci = hit[~poly]
+    keep[ci] = True
+    if within_m > 0.0 and len(ci):
+        out = distance_for_chord(np.sqrt(d2[ci])) - np.take(table.radius_m, slot[ci])
+        dist[ci] = np.maximum(out, 0.0)
+    pi = hit[poly]
     if len(pi):
         keep[pi], dist[pi] = _test_polygons(table, pings, ping[pi], slot[pi], within_m)
     return keep, dist
+
+
+def _chord2_between(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Squared chord between rows of two (n, 3) arrays of unit vectors, column by column."""
+    acc = a[:, 0] - b[:, 0]
+    acc *= acc
+    for k in (1, 2):
+        t = a[:, k] - b[:, k]
+        t *= t
+        acc += t
+    return acc
 
 
 def _test_polygons(
@@ -353,18 +414,38 @@ def _test_polygons(
     big = table.huge[so]
     fine = np.flatnonzero(~big)
     if len(fine):
-        v = pings.xyz[ping[out[fine]]]
-        x = np.einsum("ij,ij->i", v, table.east[so[fine]]) * EARTH_RADIUS_M
-        y = np.einsum("ij,ij->i", v, table.north[so[fine]]) * EARTH_RADIUS_M
-        # A point on the far side of the sphere projects onto the plane too: exclude it.
-        facing = np.einsum("ij,ij->i", v, table.xyz[so[fine]]) > 0.0
-        dd = shapely.distance(table.projected[so[fine]], shapely.points(x, y))
-        d[fine] = np.where(facing, dd, np.inf)
+        d[fine] = _edge_distance(table, pings.xyz[ping[out[fine]]], so[fine])
     for k in np.flatnonzero(big).tolist():
         j = int(ping[out[k]])
-        geom: BaseGeometry = table.projected[so[k]]
+        geom: BaseGeometry = table.dense[so[k]]
         d[k] = distance_to_geometry_m(geom, float(pings.lat[j]), float(pings.lon[j]))
     near = d <= within_m
     keep[out[near]] = True
     dist[out[near]] = d[near]
     return keep, dist
+
+
+def _edge_distance(table: PlaceTable, v: FloatArray, slot: IntArray) -> FloatArray:
+    """Metres from points (unit vectors) to the nearest edge of each slot's polygon.
+
+    Vectorised over (pair, edge): every pair is expanded to its polygon's edges, the distance
+    to each segment is taken in the polygon's frame, and the minimum is reduced per pair.
+    """
+    x = np.einsum("ij,ij->i", v, table.east[slot]) * EARTH_RADIUS_M
+    y = np.einsum("ij,ij->i", v, table.north[slot]) * EARTH_RADIUS_M
+    count = table.edge_n[slot]
+    first = np.cumsum(count) - count
+    pair = np.repeat(np.arange(len(slot)), count)
+    edge = np.arange(int(count.sum())) + np.repeat(table.edge_lo[slot] - first, count)
+    e = np.take(table.edges, edge, axis=0)
+    px, py = x[pair] - e[:, 0], y[pair] - e[:, 1]
+    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
+    t[length2 == 0.0] = 0.0
+    ex, ey = px - t * dx, py - t * dy
+    nearest = np.minimum.reduceat(ex * ex + ey * ey, first)
+    # A point on the far side of the sphere projects onto the plane too: exclude it.
+    facing = np.einsum("ij,ij->i", v, table.xyz[slot]) > 0.0
+    return np.where(facing, np.sqrt(nearest), np.inf)
