@@ -102,10 +102,11 @@ class Snapshot:
             t *= t
             acc += t
         hit = np.flatnonzero(acc <= data[:, 3])
+        d2 = acc[hit]
         point, slot = point[hit], np.take(grid.slots, entry[hit]).astype(np.int64)
         poly = np.flatnonzero(self.table.is_poly[slot])
         if len(poly):
-            point, slot = self._cover_polygons(pings, point, slot, poly)
+            point, slot = self._cover_polygons(pings, point, slot, poly, d2[poly])
         if len(grid.large_slot):
             lp, ls = grid.large_candidates(pings.lat, pings.lon)
             ok, _ = test_pairs(self.table, pings, lp, ls, 0.0, self._chord2[0.0])
@@ -115,14 +116,19 @@ class Snapshot:
         return point, slot
 
     def _cover_polygons(
-        self, pings: Pings, point: IntArray, slot: IntArray, poly: IntArray
+        self, pings: Pings, point: IntArray, slot: IntArray, poly: IntArray, d2: FloatArray
     ) -> tuple[IntArray, IntArray]:
-        """Drop the pairs ``poly`` (polygons that passed the cap test) that do not cover."""
+        """Drop the pairs ``poly`` (polygons that passed the cap test) that do not cover.
+
+        ``d2`` is each pair's squared chord to the polygon's frame origin: inside the inner
+        cap the answer is known; otherwise a box test, then shapely on what is left.
+        """
         ps, pp = slot[poly], point[poly]
         lon, lat = pings.lon[pp], pings.lat[pp]
         b = np.take(self.table.bounds, ps, axis=0)
         inside = (lon >= b[:, 0]) & (lon <= b[:, 2]) & (lat >= b[:, 1]) & (lat <= b[:, 3])
-        test = np.flatnonzero(inside)
+        sure = d2 <= np.take(self.table.inner2, ps)
+        test = np.flatnonzero(inside & ~sure)
         inside[test] = shapely.intersects_xy(self.table.geoms[ps[test]], lon[test], lat[test])
         if inside.all():
             return point, slot

@@ -10,7 +10,7 @@ pairs at once without any per-pair Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,7 @@ _CAP_MAX_LAT = 80.0
 _CAP_MAX_M = 5_000.0
 _CAP_SLACK_M = 2.0
 _DENSIFY_DEG = 0.005
+_INNER_SLACK_M = 0.05
 _ALL = 5.0  # larger than any squared chord of the unit sphere (4)
 
 
@@ -107,6 +108,7 @@ class PlaceTable:
     north: FloatArray
     huge: BoolArray  # polygons too wide for one tangent plane
     match2: FloatArray  # squared chord of a circle's radius, or of a cap that holds a polygon
+    inner2: FloatArray  # squared chord of a cap inside a polygon (-1: none, or a circle)
     tight: Boxes  # boxes of the points each place covers
     wide: Boxes  # the same, widened by near_m
 
@@ -195,6 +197,33 @@ class _Frames:
     dense: ObjArray  # huge polygons, densified, in lon/lat; None for the others
     huge: BoolArray
     bound2: FloatArray
+    inner2: FloatArray
+
+
+def _inner_caps(geoms: ObjArray, f: _Frames, lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Squared chord of a cap around each frame origin that lies inside its polygon, or -1.
+
+    Points in it are covered for sure and skip the exact test: the origin is inside and the
+    nearest edge is ``D`` metres away in the frame, so the disc of radius ``D`` is inside;
+    a point ``g`` metres from the origin on the sphere is at most ``g`` away in the plane.
+    The cap is shrunk by ``_INNER_SLACK_M`` for the projection of the (densified) edges.
+    """
+    first = np.cumsum(f.edge_n) - f.edge_n
+    e = f.edges
+    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.clip(-(e[:, 0] * dx + e[:, 1] * dy) / length2, 0.0, 1.0)
+    t[length2 == 0.0] = 0.0
+    ex, ey = e[:, 0] + t * dx, e[:, 1] + t * dy
+    nearest = np.zeros(len(first))
+    some = f.edge_n > 0  # a degenerate polygon can have no edge at all
+    if some.any():
+        nearest[some] = np.sqrt(np.minimum.reduceat(ex * ex + ey * ey, first[some]))
+    inside = shapely.intersects_xy(geoms, np.degrees(lon), np.degrees(lat))
+    radius = nearest * (1.0 - 1e-6) - _INNER_SLACK_M
+    usable = inside & (f.bound2 < _ALL) & (radius > 0.0)
+    return np.where(usable, chord_for_distance(np.maximum(radius, 0.0)) ** 2, -1.0)
 
 
 def _frames(geoms: ObjArray) -> _Frames:
@@ -235,7 +264,7 @@ def _frames(geoms: ObjArray) -> _Frames:
     # Huge polygons are measured point by point in lon/lat: keep them densified for that.
     kept = np.full(n, None, dtype=object)
     kept[huge] = dense[huge]
-    return _Frames(
+    frames = _Frames(
         origin=origin,
         east=east,
         north=north,
@@ -244,7 +273,9 @@ def _frames(geoms: ObjArray) -> _Frames:
         dense=kept,
         huge=huge,
         bound2=np.where(small, cap * cap, _ALL),
+        inner2=np.zeros(n),
     )
+    return replace(frames, inner2=_inner_caps(geoms, frames, lat, lon))
 
 
 def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) -> PlaceTable:
@@ -275,6 +306,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
     edge_n = np.zeros(n, dtype=np.int64)
     huge = np.zeros(n, dtype=bool)
     bound2 = np.zeros(n)
+    inner2 = np.full(n, -1.0)
     lat_max_abs = np.zeros(n)
     c_slots = (circ + first_slot).astype(np.int64)
     p_slots = (poly + first_slot).astype(np.int64)
@@ -292,7 +324,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
             f.huge,
             f.bound2,
         )
-        dense[poly], edges, edge_n[poly] = f.dense, f.edges, f.edge_n
+        dense[poly], edges, edge_n[poly], inner2[poly] = f.dense, f.edges, f.edge_n, f.inner2
         lat_max_abs[poly] = np.maximum(np.abs(bounds[poly, 1]), np.abs(bounds[poly, 3]))
     return PlaceTable(
         ids=ids,
@@ -310,6 +342,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
         north=north,
         huge=huge,
         match2=np.where(is_poly, bound2, chord_for_distance(radius) ** 2),
+        inner2=inner2,
         tight=_concat([t for t, _ in boxes]),
         wide=_concat([w for _, w in boxes]),
     )
@@ -445,7 +478,10 @@ def _edge_distance(table: PlaceTable, v: FloatArray, slot: IntArray) -> FloatArr
         t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
     t[length2 == 0.0] = 0.0
     ex, ey = px - t * dx, py - t * dy
-    nearest = np.minimum.reduceat(ex * ex + ey * ey, first)
+    nearest = np.full(len(slot), np.inf)
+    some = count > 0  # a degenerate polygon can have no edge at all
+    if some.any():
+        nearest[some] = np.minimum.reduceat(ex * ex + ey * ey, first[some])
     # A point on the far side of the sphere projects onto the plane too: exclude it.
     facing = np.einsum("ij,ij->i", v, table.xyz[slot]) > 0.0
     return np.where(facing, np.sqrt(nearest), np.inf)
