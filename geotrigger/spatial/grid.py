@@ -21,12 +21,18 @@ MAX_CELLS_PER_PLACE = 64
 # square where the places are; never more than this factor (the grid stays correct anywhere).
 _MAX_LON_STRETCH = 20.0
 _NO_CELL = -1
+# A dense cell table is used when the occupied extent has at most this many cells per
+# occupied cell (or is this small anyway), and never above _DENSE_MAX cells (16 B each).
+_DENSE_FILL = 8
+_DENSE_MIN = 1 << 16
+_DENSE_MAX = 1 << 22
 
 
 class Grid:
     """Immutable grid of slots; built once from boxes, queried with many batches."""
 
     __slots__ = (
+        "_dense",
         "cell_keys",
         "dlat",
         "dlon",
@@ -75,6 +81,28 @@ class Grid:
         self.starts = np.append(first, len(keys)).astype(np.int64)
         # int32 halves the largest array of the grid; numpy takes either as indices.
         self.slots: IntArray = slots.astype(np.int32)
+        self._dense = self._dense_table()
+
+    def _dense_table(self) -> tuple[int, int, int, int, IntArray, IntArray] | None:
+        """Start and count of every cell of the occupied extent, when that is compact.
+
+        Places in one metro fill most of their extent: indexing a dense table is ~5x
+        cheaper than a binary search of the sorted keys. Sparse extents keep the search.
+        """
+        n = len(self.cell_keys)
+        if n == 0:
+            return None
+        rows, cols = self.cell_keys // self.ncols, self.cell_keys % self.ncols
+        r0, c0 = int(rows.min()), int(cols.min())
+        h, w = int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1
+        if h * w > max(_DENSE_FILL * n, _DENSE_MIN) or h * w > _DENSE_MAX:
+            return None
+        start = np.zeros(h * w, dtype=np.int64)
+        count = np.zeros(h * w, dtype=np.int64)
+        at = (rows - r0) * w + (cols - c0)
+        start[at] = self.starts[:-1]
+        count[at] = np.diff(self.starts)
+        return r0, c0, h, w, start, count
 
     def _rows(self, lat: FloatArray) -> IntArray:
         r = np.floor((lat + 90.0) * self.inv_dlat).astype(np.int64)
@@ -95,6 +123,13 @@ class Grid:
         """First entry and number of entries of each point's cell (0 entries when empty)."""
         if len(self.cell_keys) == 0:
             return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+        if self._dense is not None:
+            r0, c0, h, w, dense_start, dense_count = self._dense
+            r = keys // self.ncols - r0
+            c = keys % self.ncols - c0
+            inside = (r >= 0) & (r < h) & (c >= 0) & (c < w) & (keys >= 0)
+            at = np.where(inside, r * w + c, 0)
+            return dense_start[at], np.where(inside, dense_count[at], 0)
         pos = np.searchsorted(self.cell_keys, keys)
         np.minimum(pos, len(self.cell_keys) - 1, out=pos)
         start = self.starts[pos]

@@ -41,6 +41,7 @@ from geotrigger.spatial.table import BoolArray, Pings
 # Points are processed in chunks of this size: candidate arrays stay in cache and the memory
 # of one query stays bounded whatever the batch size.
 CHUNK = 4096
+_NO_DISTANCES = np.zeros(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,7 @@ def _assemble(
         chunk = pings.take(slice(lo, lo + CHUNK))
         if within_m <= 0.0:
             p, s = snap.match(chunk)
-            d = np.zeros(len(p))
+            d = _NO_DISTANCES
         else:
             p, s, d = snap.query(chunk, within_m)
         points.append(p + lo)
@@ -227,7 +228,7 @@ def _assemble(
         dists.append(d)
     point = np.concatenate(points) if points else np.zeros(0, dtype=np.int64)
     slot = np.concatenate(slots) if slots else np.zeros(0, dtype=np.int64)
-    dist = np.concatenate(dists) if dists else np.zeros(0)
+    dist = np.zeros(len(point)) if within_m <= 0.0 else np.concatenate(dists or [_NO_DISTANCES])
     if view.dead is not None:
         alive = ~view.dead[slot]
         point, slot, dist = point[alive], slot[alive], dist[alive]

@@ -21,6 +21,7 @@ from geotrigger.spatial.table import (
     Pings,
     PlaceTable,
     compile_places,
+    covers_by_edges,
     test_pairs,
 )
 
@@ -129,7 +130,12 @@ class Snapshot:
         inside = (lon >= b[:, 0]) & (lon <= b[:, 2]) & (lat >= b[:, 1]) & (lat <= b[:, 3])
         sure = d2 <= np.take(self.table.inner2, ps)
         test = np.flatnonzero(inside & ~sure)
-        inside[test] = shapely.intersects_xy(self.table.geoms[ps[test]], lon[test], lat[test])
+        by_edges = test[self.table.ring_n[ps[test]] > 0]
+        covered, unsure = covers_by_edges(self.table, ps[by_edges], lon[by_edges], lat[by_edges])
+        inside[by_edges] = covered
+        # Polygons with many edges, and points on or next to a boundary: shapely decides.
+        rest = np.concatenate([test[self.table.ring_n[ps[test]] == 0], by_edges[unsure]])
+        inside[rest] = shapely.intersects_xy(self.table.geoms[ps[rest]], lon[rest], lat[rest])
         if inside.all():
             return point, slot
         keep = np.ones(len(point), dtype=bool)

@@ -45,6 +45,8 @@ _CAP_MAX_M = 5_000.0
 _CAP_SLACK_M = 2.0
 _DENSIFY_DEG = 0.005
 _INNER_SLACK_M = 0.05
+_MAX_RING_EDGES = 64
+_BAND_DEG = 1e-9
 _ALL = 5.0  # larger than any squared chord of the unit sphere (4)
 
 
@@ -104,6 +106,9 @@ class PlaceTable:
     edges: FloatArray  # (m, 4) polygon edges in their frames, metres: x0, y0, x1, y1
     edge_lo: IntArray  # first edge of each slot
     edge_n: IntArray  # number of edges of each slot (0 for circles)
+    ring_edges: FloatArray  # (m, 4) polygon edges in lon/lat, for the vectorised cover test
+    ring_lo: IntArray  # first lon/lat edge of each slot
+    ring_n: IntArray  # lon/lat edges of each slot; 0 for circles and polygons left to shapely
     east: FloatArray  # (n, 3) frame axes of polygons
     north: FloatArray
     huge: BoolArray  # polygons too wide for one tangent plane
@@ -278,6 +283,51 @@ def _frames(geoms: ObjArray) -> _Frames:
     return replace(frames, inner2=_inner_caps(geoms, frames, lat, lon))
 
 
+def _lonlat_edges(geoms: ObjArray) -> tuple[FloatArray, IntArray]:
+    """Edges (x0, y0, x1, y1) of polygons in lon/lat, and how many each has.
+
+    Polygons with more than ``_MAX_RING_EDGES`` edges get none: shapely's prepared geometry
+    (an indexed point locator) beats a scan of every edge for them.
+    """
+    rings, owner = shapely.get_rings(geoms, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[:-1] == ring_of[1:]
+    edge_owner = owner[ring_of[:-1][same_ring]]
+    count = np.bincount(edge_owner, minlength=len(geoms)).astype(np.int64)
+    keep = count[edge_owner] <= _MAX_RING_EDGES
+    edges = np.column_stack([coords[:-1], coords[1:]])[same_ring][keep]
+    return edges, np.where(count <= _MAX_RING_EDGES, count, 0)
+
+
+def covers_by_edges(
+    table: PlaceTable, slot: IntArray, lon: FloatArray, lat: FloatArray
+) -> tuple[BoolArray, BoolArray]:
+    """Whether each polygon covers its point, by crossing number over its lon/lat edges.
+
+    Returns (covered, unsure). The answer is exact for points farther than ``_BAND_DEG`` from
+    every edge's line: the sign of a cross product decides each crossing and its rounding
+    error is far below the band. Points in the band (on or next to the boundary, where
+    "covers" includes the boundary) are flagged unsure, for shapely's robust predicate.
+    """
+    count = table.ring_n[slot]
+    first = np.cumsum(count) - count
+    pair = np.repeat(np.arange(len(slot)), count)
+    edge = np.arange(int(count.sum())) + np.repeat(table.ring_lo[slot] - first, count)
+    e = np.take(table.ring_edges, edge, axis=0)
+    px, py = lon[pair] - e[:, 0], lat[pair] - e[:, 1]
+    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
+    cross = dx * py - dy * px
+    # Half-open straddle on the raw coordinates, so that two edges meeting at a vertex level
+    # with the point agree on which side the vertex is (differences could round apart).
+    y = lat[pair]
+    straddle = (e[:, 1] > y) != (e[:, 3] > y)
+    crossing = straddle & ((cross > 0.0) == (dy > 0.0))
+    near_line = cross * cross <= _BAND_DEG * _BAND_DEG * (dx * dx + dy * dy)
+    covered = (np.add.reduceat(crossing, first) & 1).astype(bool)
+    unsure = np.logical_or.reduceat(near_line, first)
+    return covered, unsure
+
+
 def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) -> PlaceTable:
     """Compile places (in slot order) into a table; slots are numbered from ``first_slot``."""
     n = len(places)
@@ -303,6 +353,8 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
     east, north = np.zeros((n, 3)), np.zeros((n, 3))
     dense = np.full(n, None, dtype=object)
     edges = np.zeros((0, 4))
+    ring_edges = np.zeros((0, 4))
+    ring_n = np.zeros(n, dtype=np.int64)
     edge_n = np.zeros(n, dtype=np.int64)
     huge = np.zeros(n, dtype=bool)
     bound2 = np.zeros(n)
@@ -325,6 +377,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
             f.bound2,
         )
         dense[poly], edges, edge_n[poly], inner2[poly] = f.dense, f.edges, f.edge_n, f.inner2
+        ring_edges, ring_n[poly] = _lonlat_edges(pg)
         lat_max_abs[poly] = np.maximum(np.abs(bounds[poly, 1]), np.abs(bounds[poly, 3]))
     return PlaceTable(
         ids=ids,
@@ -338,6 +391,9 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
         edges=edges,
         edge_lo=np.cumsum(edge_n) - edge_n,
         edge_n=edge_n,
+        ring_edges=ring_edges,
+        ring_lo=np.cumsum(ring_n) - ring_n,
+        ring_n=ring_n,
         east=east,
         north=north,
         huge=huge,
@@ -358,12 +414,11 @@ def _concat(parts: list[Boxes]) -> Boxes:
 def concat_tables(tables: Sequence[PlaceTable]) -> PlaceTable:
     """One table of the rows of several (their box slots must already be numbered globally)."""
     fields: dict[str, Any] = {}
-    edge_base = np.cumsum([0] + [len(t.edges) for t in tables])[:-1]
-    fields["edge_lo"] = np.concatenate(
-        [t.edge_lo + base for t, base in zip(tables, edge_base, strict=True)]
-    )
+    for lo, arr in (("edge_lo", "edges"), ("ring_lo", "ring_edges")):
+        base = np.cumsum([0] + [len(getattr(t, arr)) for t in tables])[:-1]
+        fields[lo] = np.concatenate([getattr(t, lo) + b for t, b in zip(tables, base, strict=True)])
     for name in PlaceTable.__dataclass_fields__:
-        if name == "edge_lo":
+        if name in fields:
             continue
         values = [getattr(t, name) for t in tables]
         fields[name] = _concat(values) if isinstance(values[0], Boxes) else np.concatenate(values)

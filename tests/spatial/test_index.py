@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geotrigger.config import IndexSettings
 from geotrigger.errors import IndexUsageError
@@ -212,3 +212,31 @@ def test_batch_larger_than_one_chunk() -> None:
     for i in rng.choice(20_000, 200, replace=False).tolist():
         want = sorted(brute_force_near([CAFE, STORE], float(lats[i]), float(lons[i])))
         assert m.ids(i) == want
+
+
+def test_polygon_cover_agrees_with_shapely_on_vertices_edges_and_vertex_latitudes() -> None:
+    # The vectorised crossing test must give shapely's answer everywhere, including points
+    # on vertices and edges (boundary: covered) and points level with a vertex, where a
+    # crossing-number test is easiest to get wrong.
+    rng = np.random.default_rng(11)
+    places, lats, lons = [], [], []
+    for i in range(60):
+        cx, cy = 24.9 + rng.uniform(0, 0.05), 60.15 + rng.uniform(0, 0.03)
+        k = int(rng.integers(3, 12))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radii = rng.uniform(0.0002, 0.001, k)
+        ring = np.column_stack([cx + radii * np.cos(angles) * 2, cy + radii * np.sin(angles)])
+        geometry = Polygon(ring).buffer(0)
+        if geometry.geom_type != "Polygon":
+            continue
+        places.append(polygon(f"g{i:02d}", geometry))
+        xy = np.asarray(geometry.exterior.coords)
+        mid = (xy[:-1] + xy[1:]) / 2
+        lats += [*xy[:, 1], *mid[:, 1], *xy[:, 1], *xy[:, 1]]
+        lons += [*xy[:, 0], *mid[:, 0], *(xy[:, 0] - 0.0003), *(xy[:, 0] + 0.0003)]
+    lats += list(60.15 + rng.uniform(0, 0.03, 2000))
+    lons += list(24.9 + rng.uniform(0, 0.05, 2000))
+    m = PlaceIndex(places).match(lats, lons)
+    for i, (lat, lon) in enumerate(zip(lats, lons, strict=True)):
+        want = [p.id for p in places if p.geometry.intersects(Point(lon, lat))]
+        assert m.ids(i) == want, (i, lat, lon)
