@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import shapely
 
 from geotrigger.model import Place
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
 from geotrigger.spatial.grid import Grid, expand
+from geotrigger.spatial.polygons import covers
 from geotrigger.spatial.table import (
     FloatArray,
     IntArray,
     Pings,
     PlaceTable,
     compile_places,
-    covers_by_edges,
     test_pairs,
 )
 
@@ -130,12 +129,7 @@ class Snapshot:
         inside = (lon >= b[:, 0]) & (lon <= b[:, 2]) & (lat >= b[:, 1]) & (lat <= b[:, 3])
         sure = d2 <= np.take(self.table.inner2, ps)
         test = np.flatnonzero(inside & ~sure)
-        by_edges = test[self.table.ring_n[ps[test]] > 0]
-        covered, unsure = covers_by_edges(self.table, ps[by_edges], lon[by_edges], lat[by_edges])
-        inside[by_edges] = covered
-        # Polygons with many edges, and points on or next to a boundary: shapely decides.
-        rest = np.concatenate([test[self.table.ring_n[ps[test]] == 0], by_edges[unsure]])
-        inside[rest] = shapely.intersects_xy(self.table.geoms[ps[rest]], lon[rest], lat[rest])
+        inside[test] = covers(self.table, ps[test], lon[test], lat[test])
         if inside.all():
             return point, slot
         keep = np.ones(len(point), dtype=bool)

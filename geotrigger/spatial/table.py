@@ -1,16 +1,16 @@
 """Places compiled to flat arrays, and the exact tests of (point, place) pairs.
 
 A :class:`PlaceTable` holds one row ("slot") per place: circles as a centre unit vector and a
-radius, polygons as prepared shapely geometries with their bounds and their edges projected
-into a local metric frame (for distances of points outside them). Everything is computed once, in
-vectorised form, when the table is built; :func:`test_pairs` then decides many (point, slot)
-pairs at once without any per-pair Python.
+radius, polygons as prepared shapely geometries with their bounds, their lon/lat edges and
+their edges projected into a local metric frame (see :mod:`geotrigger.spatial.polygons`).
+Everything is computed once, in vectorised form, when the table is built; :func:`test_pairs`
+then decides many (point, slot) pairs at once without any per-pair Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,28 +26,23 @@ from geotrigger.spatial.geodesy import (
     distance_to_geometry_m,
     unit_vectors,
 )
+from geotrigger.spatial.polygons import (
+    ALL,
+    covers,
+    edge_distance,
+    frames,
+    lonlat_edges,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
-# Polygons wider than this (from their frame's origin) are measured the reference way, point by
-# point: a tangent plane's error grows with the square of the distance from its origin.
-HUGE_POLYGON_M = 100_000.0
 # Bounding boxes are widened by this much (relative, then absolute degrees) so that rounding
 # in the box arithmetic can never drop a true match; the exact tests decide.
 _REL_SLACK = 1e-7
 _ABS_SLACK_DEG = 1e-9
-# Bounding caps of polygons, a cheap prefilter of matching (see _frames).
-_CAP_MAX_LAT = 80.0
-_CAP_MAX_M = 5_000.0
-_CAP_SLACK_M = 2.0
-_DENSIFY_DEG = 0.005
-_INNER_SLACK_M = 0.05
-_MAX_RING_EDGES = 64
-_BAND_DEG = 1e-9
-_ALL = 5.0  # larger than any squared chord of the unit sphere (4)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +123,7 @@ class PlaceTable:
         """
         reach = chord_for_distance(within_m)
         circle = chord_for_distance(self.radius_m + within_m) ** 2
-        polygon = np.where(self.match2 < _ALL, (np.sqrt(self.match2) + reach) ** 2, _ALL)
+        polygon = np.where(self.match2 < ALL, (np.sqrt(self.match2) + reach) ** 2, ALL)
         return np.where(self.is_poly, polygon, circle)
 
 
@@ -190,144 +185,6 @@ def _polygon_boxes(
     return tight, wide, bounds
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class _Frames:
-    """Per polygon: a tangent frame, its edges in that frame, and its cap for prefiltering."""
-
-    origin: FloatArray
-    east: FloatArray
-    north: FloatArray
-    edges: FloatArray  # (m, 4) x0, y0, x1, y1 in metres, grouped by polygon
-    edge_n: IntArray
-    dense: ObjArray  # huge polygons, densified, in lon/lat; None for the others
-    huge: BoolArray
-    bound2: FloatArray
-    inner2: FloatArray
-
-
-def _inner_caps(geoms: ObjArray, f: _Frames, lat: FloatArray, lon: FloatArray) -> FloatArray:
-    """Squared chord of a cap around each frame origin that lies inside its polygon, or -1.
-
-    Points in it are covered for sure and skip the exact test: the origin is inside and the
-    nearest edge is ``D`` metres away in the frame, so the disc of radius ``D`` is inside;
-    a point ``g`` metres from the origin on the sphere is at most ``g`` away in the plane.
-    The cap is shrunk by ``_INNER_SLACK_M`` for the projection of the (densified) edges.
-    """
-    first = np.cumsum(f.edge_n) - f.edge_n
-    e = f.edges
-    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
-    length2 = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip(-(e[:, 0] * dx + e[:, 1] * dy) / length2, 0.0, 1.0)
-    t[length2 == 0.0] = 0.0
-    ex, ey = e[:, 0] + t * dx, e[:, 1] + t * dy
-    nearest = np.zeros(len(first))
-    some = f.edge_n > 0  # a degenerate polygon can have no edge at all
-    if some.any():
-        nearest[some] = np.sqrt(np.minimum.reduceat(ex * ex + ey * ey, first[some]))
-    inside = shapely.intersects_xy(geoms, np.degrees(lon), np.degrees(lat))
-    radius = nearest * (1.0 - 1e-6) - _INNER_SLACK_M
-    usable = inside & (f.bound2 < _ALL) & (radius > 0.0)
-    return np.where(usable, chord_for_distance(np.maximum(radius, 0.0)) ** 2, -1.0)
-
-
-def _frames(geoms: ObjArray) -> _Frames:
-    """A tangent frame per polygon (origin at its mean vertex), and its edges projected.
-
-    Edges are straight in (lon, lat); projecting only the vertices would straighten them in
-    the plane instead, which moves a long edge by up to L²·tan(lat)/8R (222 m for an 80 km
-    edge at 60°N). Edges are split into pieces of at most ``_DENSIFY_DEG`` first (~1 cm).
-    """
-    n = len(geoms)
-    dense = shapely.segmentize(geoms, _DENSIFY_DEG)
-    rings, ring_owner = shapely.get_rings(dense, return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    owner = ring_owner[ring_of]
-    uv = unit_vectors(coords[:, 1], coords[:, 0])
-    mean = np.column_stack([np.bincount(owner, weights=uv[:, k], minlength=n) for k in range(3)])
-    norm = np.linalg.norm(mean, axis=1)
-    degenerate = norm < 1e-9
-    origin = mean / np.where(degenerate, 1.0, norm)[:, None]
-    lat = np.arcsin(np.clip(origin[:, 2], -1.0, 1.0))
-    lon = np.arctan2(origin[:, 1], origin[:, 0])
-    east = np.column_stack([-np.sin(lon), np.cos(lon), np.zeros(n)])
-    north = np.column_stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)])
-    x = np.einsum("ij,ij->i", uv, east[owner]) * EARTH_RADIUS_M
-    y = np.einsum("ij,ij->i", uv, north[owner]) * EARTH_RADIUS_M
-    same_ring = ring_of[:-1] == ring_of[1:]
-    edges = np.column_stack([x[:-1], y[:-1], x[1:], y[1:]])[same_ring]
-    edge_n = np.bincount(owner[:-1][same_ring], minlength=n).astype(np.int64)
-    spread = np.zeros(n)
-    np.maximum.at(spread, owner, np.linalg.norm(uv - origin[owner], axis=1))
-    huge = degenerate | (spread > float(chord_for_distance(HUGE_POLYGON_M)))
-    # The cap around the origin through the farthest vertex holds the polygon, up to how far a
-    # lon/lat-straight edge bows away from the great circle: at most ~1 m for a 10 km polygon
-    # below 80° of latitude. Elsewhere the cap is not a safe prefilter: make it hold everything.
-    lat_ok = np.abs(np.degrees(lat)) <= _CAP_MAX_LAT
-    small = ~degenerate & lat_ok & (spread <= float(chord_for_distance(_CAP_MAX_M)))
-    cap = spread * (1.0 + 1e-3) + float(chord_for_distance(_CAP_SLACK_M))
-    # Huge polygons are measured point by point in lon/lat: keep them densified for that.
-    kept = np.full(n, None, dtype=object)
-    kept[huge] = dense[huge]
-    frames = _Frames(
-        origin=origin,
-        east=east,
-        north=north,
-        edges=edges,
-        edge_n=edge_n,
-        dense=kept,
-        huge=huge,
-        bound2=np.where(small, cap * cap, _ALL),
-        inner2=np.zeros(n),
-    )
-    return replace(frames, inner2=_inner_caps(geoms, frames, lat, lon))
-
-
-def _lonlat_edges(geoms: ObjArray) -> tuple[FloatArray, IntArray]:
-    """Edges (x0, y0, x1, y1) of polygons in lon/lat, and how many each has.
-
-    Polygons with more than ``_MAX_RING_EDGES`` edges get none: shapely's prepared geometry
-    (an indexed point locator) beats a scan of every edge for them.
-    """
-    rings, owner = shapely.get_rings(geoms, return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same_ring = ring_of[:-1] == ring_of[1:]
-    edge_owner = owner[ring_of[:-1][same_ring]]
-    count = np.bincount(edge_owner, minlength=len(geoms)).astype(np.int64)
-    keep = count[edge_owner] <= _MAX_RING_EDGES
-    edges = np.column_stack([coords[:-1], coords[1:]])[same_ring][keep]
-    return edges, np.where(count <= _MAX_RING_EDGES, count, 0)
-
-
-def covers_by_edges(
-    table: PlaceTable, slot: IntArray, lon: FloatArray, lat: FloatArray
-) -> tuple[BoolArray, BoolArray]:
-    """Whether each polygon covers its point, by crossing number over its lon/lat edges.
-
-    Returns (covered, unsure). The answer is exact for points farther than ``_BAND_DEG`` from
-    every edge's line: the sign of a cross product decides each crossing and its rounding
-    error is far below the band. Points in the band (on or next to the boundary, where
-    "covers" includes the boundary) are flagged unsure, for shapely's robust predicate.
-    """
-    count = table.ring_n[slot]
-    first = np.cumsum(count) - count
-    pair = np.repeat(np.arange(len(slot)), count)
-    edge = np.arange(int(count.sum())) + np.repeat(table.ring_lo[slot] - first, count)
-    e = np.take(table.ring_edges, edge, axis=0)
-    px, py = lon[pair] - e[:, 0], lat[pair] - e[:, 1]
-    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
-    cross = dx * py - dy * px
-    # Half-open straddle on the raw coordinates, so that two edges meeting at a vertex level
-    # with the point agree on which side the vertex is (differences could round apart).
-    y = lat[pair]
-    straddle = (e[:, 1] > y) != (e[:, 3] > y)
-    crossing = straddle & ((cross > 0.0) == (dy > 0.0))
-    near_line = cross * cross <= _BAND_DEG * _BAND_DEG * (dx * dx + dy * dy)
-    covered = (np.add.reduceat(crossing, first) & 1).astype(bool)
-    unsure = np.logical_or.reduceat(near_line, first)
-    return covered, unsure
-
-
 def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) -> PlaceTable:
     """Compile places (in slot order) into a table; slots are numbered from ``first_slot``."""
     n = len(places)
@@ -368,7 +225,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
     if len(poly):
         tight_p, wide_p, bounds[poly] = _polygon_boxes(pg, p_slots, near_m)
         boxes.append((tight_p, wide_p))
-        f = _frames(pg)
+        f = frames(pg)
         xyz[poly], east[poly], north[poly], huge[poly], bound2[poly] = (
             f.origin,
             f.east,
@@ -377,7 +234,7 @@ def compile_places(places: Sequence[Place], near_m: float, first_slot: int = 0) 
             f.bound2,
         )
         dense[poly], edges, edge_n[poly], inner2[poly] = f.dense, f.edges, f.edge_n, f.inner2
-        ring_edges, ring_n[poly] = _lonlat_edges(pg)
+        ring_edges, ring_n[poly] = lonlat_edges(pg)
         lat_max_abs[poly] = np.maximum(np.abs(bounds[poly, 1]), np.abs(bounds[poly, 3]))
     return PlaceTable(
         ids=ids,
@@ -484,7 +341,7 @@ def _test_polygons(
     if within_m <= 0.0:
         box = (lon >= b[:, 0]) & (lon <= b[:, 2]) & (lat >= b[:, 1]) & (lat <= b[:, 3])
         idx = np.flatnonzero(box)
-        keep[idx] = shapely.intersects_xy(table.geoms[slot[idx]], lon[idx], lat[idx])
+        keep[idx] = covers(table, slot[idx], lon[idx], lat[idx])
         return keep, dist
     m_lat = _slack(np.full(len(ping), np.degrees(within_m / EARTH_RADIUS_M)))
     m_lon = lon_margin_deg(table, slot, within_m)
@@ -492,7 +349,7 @@ def _test_polygons(
     off = np.abs((lon - centre + 540.0) % 360.0 - 180.0)
     box = (lat >= b[:, 1] - m_lat) & (lat <= b[:, 3] + m_lat) & (off <= half + m_lon)
     idx = np.flatnonzero(box)
-    inside = shapely.intersects_xy(table.geoms[slot[idx]], lon[idx], lat[idx])
+    inside = covers(table, slot[idx], lon[idx], lat[idx])
     keep[idx[inside]] = True
     out = idx[~inside]
     if len(out) == 0:
@@ -502,7 +359,7 @@ def _test_polygons(
     big = table.huge[so]
     fine = np.flatnonzero(~big)
     if len(fine):
-        d[fine] = _edge_distance(table, pings.xyz[ping[out[fine]]], so[fine])
+        d[fine] = edge_distance(table, pings.xyz[ping[out[fine]]], so[fine])
     for k in np.flatnonzero(big).tolist():
         j = int(ping[out[k]])
         geom: BaseGeometry = table.dense[so[k]]
@@ -511,32 +368,3 @@ def _test_polygons(
     keep[out[near]] = True
     dist[out[near]] = d[near]
     return keep, dist
-
-
-def _edge_distance(table: PlaceTable, v: FloatArray, slot: IntArray) -> FloatArray:
-    """Metres from points (unit vectors) to the nearest edge of each slot's polygon.
-
-    Vectorised over (pair, edge): every pair is expanded to its polygon's edges, the distance
-    to each segment is taken in the polygon's frame, and the minimum is reduced per pair.
-    """
-    x = np.einsum("ij,ij->i", v, table.east[slot]) * EARTH_RADIUS_M
-    y = np.einsum("ij,ij->i", v, table.north[slot]) * EARTH_RADIUS_M
-    count = table.edge_n[slot]
-    first = np.cumsum(count) - count
-    pair = np.repeat(np.arange(len(slot)), count)
-    edge = np.arange(int(count.sum())) + np.repeat(table.edge_lo[slot] - first, count)
-    e = np.take(table.edges, edge, axis=0)
-    px, py = x[pair] - e[:, 0], y[pair] - e[:, 1]
-    dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
-    length2 = dx * dx + dy * dy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
-    t[length2 == 0.0] = 0.0
-    ex, ey = px - t * dx, py - t * dy
-    nearest = np.full(len(slot), np.inf)
-    some = count > 0  # a degenerate polygon can have no edge at all
-    if some.any():
-        nearest[some] = np.minimum.reduceat(ex * ex + ey * ey, first[some])
-    # A point on the far side of the sphere projects onto the plane too: exclude it.
-    facing = np.einsum("ij,ij->i", v, table.xyz[slot]) > 0.0
-    return np.where(facing, np.sqrt(nearest), np.inf)
