@@ -175,6 +175,30 @@ def _micro_batches(index: PlaceIndex, lats: np.ndarray, lons: np.ndarray) -> Cal
     return run
 
 
+def _live_row(
+    index: PlaceIndex, places: list[Place], lats: np.ndarray, lons: np.ndarray
+) -> tuple[str, float, str]:
+    """Matching while 255 changes wait in the rtree layer (just under the rebuild)."""
+    rng = np.random.default_rng(SEED + 7)
+    moved = []
+    for i in rng.choice(len(places), 255, replace=False).tolist():
+        g = places[i].geometry
+        if isinstance(g, Circle):  # move it ~50 m north and make it bigger
+            g = Circle(lat=g.lat + 50 / METRES_PER_DEGREE_LAT, lon=g.lon, radius_m=g.radius_m + 20)
+        moved.append(Place(id=places[i].id, name="moved", geometry=g))
+    for p in moved:
+        index.upsert(p)
+    rate = median_rate(lambda: index.match(lats, lons), len(lats))
+    start = time.perf_counter()
+    index.rebuild()
+    rebuild_s = time.perf_counter() - start
+    return (
+        "index.match, 255 live changes pending",
+        rate,
+        f"rtree layer + masked snapshot; rebuild took {rebuild_s:.2f} s",
+    )
+
+
 def _group_rows(n: int, postgis: PostgisPeer | None, skipped: str) -> list[Row]:
     group = f"matching, {n // 1000}k places"
     places = make_places(n)
@@ -235,6 +259,7 @@ def _group_rows(n: int, postgis: PostgisPeer | None, skipped: str) -> list[Row]:
             "with distances",
         )
     )
+    measured.append(_live_row(index, places, lats, lons))
     baseline = measured[0][1]
     rows = [
         Row(group=group, name=name, value=value, unit="pings/s", ratio=value / baseline, note=note)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
 from geotrigger.spatial.table import Boxes, FloatArray, IntArray
@@ -21,9 +22,10 @@ MAX_CELLS_PER_PLACE = 64
 # square where the places are; never more than this factor (the grid stays correct anywhere).
 _MAX_LON_STRETCH = 20.0
 _NO_CELL = -1
+Int32Array = npt.NDArray[np.int32]
 # A dense cell table is used when the occupied extent has at most this many cells per
-# occupied cell (or is this small anyway), and never above _DENSE_MAX cells (16 B each).
-_DENSE_FILL = 8
+# occupied cell (or is this small anyway), and never above _DENSE_MAX cells (8 B each).
+_DENSE_FILL = 4
 _DENSE_MIN = 1 << 16
 _DENSE_MAX = 1 << 22
 
@@ -83,7 +85,7 @@ class Grid:
         self.slots: IntArray = slots.astype(np.int32)
         self._dense = self._dense_table()
 
-    def _dense_table(self) -> tuple[int, int, int, int, IntArray, IntArray] | None:
+    def _dense_table(self) -> tuple[int, int, int, int, Int32Array, Int32Array] | None:
         """Start and count of every cell of the occupied extent, when that is compact.
 
         Places in one metro fill most of their extent: indexing a dense table is ~5x
@@ -97,8 +99,8 @@ class Grid:
         h, w = int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1
         if h * w > max(_DENSE_FILL * n, _DENSE_MIN) or h * w > _DENSE_MAX:
             return None
-        start = np.zeros(h * w, dtype=np.int64)
-        count = np.zeros(h * w, dtype=np.int64)
+        start = np.zeros(h * w, dtype=np.int32)
+        count = np.zeros(h * w, dtype=np.int32)
         at = (rows - r0) * w + (cols - c0)
         start[at] = self.starts[:-1]
         count[at] = np.diff(self.starts)
@@ -129,7 +131,7 @@ class Grid:
             c = keys % self.ncols - c0
             inside = (r >= 0) & (r < h) & (c >= 0) & (c < w) & (keys >= 0)
             at = np.where(inside, r * w + c, 0)
-            return dense_start[at], np.where(inside, dense_count[at], 0)
+            return dense_start[at].astype(np.int64), np.where(inside, dense_count[at], 0)
         pos = np.searchsorted(self.cell_keys, keys)
         np.minimum(pos, len(self.cell_keys) - 1, out=pos)
         start = self.starts[pos]

@@ -24,11 +24,30 @@ from geotrigger.spatial.table import (
     test_pairs,
 )
 
+_COARSE_DEG = 0.005  # ~550 m of latitude
+_NCOLS = int(360 / _COARSE_DEG) + 2
+_MAX_COARSE_CELLS = 4096  # a bigger place turns the coarse prefilter off until the rebuild
+
+
+def _cell(deg: FloatArray, offset: float) -> IntArray:
+    with np.errstate(invalid="ignore"):
+        return np.floor((np.nan_to_num(deg) + offset) / _COARSE_DEG).astype(np.int64)
+
 
 class LiveLayer:
     """Places upserted since the snapshot; rows are never reused until the next snapshot."""
 
-    __slots__ = ("_bounds", "_rows", "_table", "_tree", "near_m", "row_of")
+    __slots__ = (
+        "_bounds",
+        "_cell_keys",
+        "_cells",
+        "_everywhere",
+        "_rows",
+        "_table",
+        "_tree",
+        "near_m",
+        "row_of",
+    )
 
     def __init__(self, *, near_m: float) -> None:
         self.near_m = near_m
@@ -37,6 +56,11 @@ class LiveLayer:
         self.row_of: dict[str, int] = {}
         self._table: PlaceTable | None = None
         self._bounds = np.array([np.inf, np.inf, -np.inf, -np.inf])
+        # Coarse cells touched by live boxes: points elsewhere skip the rtree altogether, so
+        # a few hundred scattered changes do not send a whole metro's batch through it.
+        self._cells: set[int] = set()
+        self._cell_keys: np.ndarray | None = None
+        self._everywhere = False
 
     def __len__(self) -> int:
         return len(self.row_of)
@@ -51,12 +75,23 @@ class LiveLayer:
         self.row_of[place.id] = row
         self._table = None
         b = one.wide.box
+        self._add_cells(b)
         self._bounds = np.concatenate(
             [
                 np.minimum(self._bounds[:2], b[:, :2].min(0)),
                 np.maximum(self._bounds[2:], b[:, 2:].max(0)),
             ]
         )
+
+    def _add_cells(self, boxes: FloatArray) -> None:
+        r0, r1 = _cell(boxes[:, 1], 90.0), _cell(boxes[:, 3], 90.0)
+        c0, c1 = _cell(boxes[:, 0], 180.0), _cell(boxes[:, 2], 180.0)
+        if int(((r1 - r0 + 1) * (c1 - c0 + 1)).sum()) > _MAX_COARSE_CELLS:
+            self._everywhere = True
+            return
+        for ra, rb, ca, cb in zip(r0.tolist(), r1.tolist(), c0.tolist(), c1.tolist(), strict=True):
+            self._cells.update(r * _NCOLS + c for r in range(ra, rb + 1) for c in range(ca, cb + 1))
+        self._cell_keys = None
 
     def drop(self, place_id: str) -> bool:
         """Remove a live place; False when the id is not live."""
@@ -80,6 +115,12 @@ class LiveLayer:
         b = self._bounds
         near = pings.valid & (pings.lon >= b[0]) & (pings.lon <= b[2])
         near &= (pings.lat >= b[1]) & (pings.lat <= b[3])
+        if not self._everywhere:
+            if self._cell_keys is None:
+                self._cell_keys = np.array(sorted(self._cells), dtype=np.int64)
+            keys = _cell(pings.lat, 90.0) * _NCOLS + _cell(pings.lon, 180.0)
+            pos = np.minimum(np.searchsorted(self._cell_keys, keys), len(self._cell_keys) - 1)
+            near &= self._cell_keys[pos] == keys
         idx = np.flatnonzero(near)
         if len(idx) == 0:
             return empty, np.zeros(0, dtype=object), np.zeros(0)
