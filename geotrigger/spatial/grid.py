@@ -73,13 +73,19 @@ class Grid:
         local = np.arange(total) - np.repeat(np.cumsum(ncell) - ncell, ncell)
         keys = (r0[box_of] + local // w[box_of]) * self.ncols + c0[box_of] + local % w[box_of]
         slots = slot[box_of]
-        order = np.lexsort((slots, keys))
+        width = int(slots.max(initial=0)) + 1
+        if len(keys) and int(keys.max()) < (1 << 62) // width:
+            # One int64 sort key is several times faster than a two-key lexsort.
+            order = np.argsort(keys * width + slots)
+        else:
+            order = np.lexsort((slots, keys))
         keys, slots = keys[order], slots[order]
         # A slot with two boxes on one cell (multipolygon parts) is listed once.
         fresh = np.ones(len(keys), dtype=bool)
         fresh[1:] = (keys[1:] != keys[:-1]) | (slots[1:] != slots[:-1])
         keys, slots = keys[fresh], slots[fresh]
-        self.cell_keys, first = np.unique(keys, return_index=True)
+        first = np.flatnonzero(np.diff(keys, prepend=-2) != 0)  # keys are sorted already
+        self.cell_keys = keys[first]
         self.starts = np.append(first, len(keys)).astype(np.int64)
         # int32 halves the largest array of the grid; numpy takes either as indices.
         self.slots: IntArray = slots.astype(np.int32)
