@@ -81,12 +81,26 @@ class LocalFrame:
         return shapely.transform(geometry, transform)
 
 
+# Edges are densified to this many degrees before projection, so that a long edge that is
+# straight in lon/lat keeps its shape in the local frame (bend under 0.1 m at 60°N).
+_DENSIFY_DEG = 0.005
+# Beyond this, the orthographic frame folds over: report the distance to the nearest vertex.
+_FRAME_REACH_M = 1_000_000.0
+
+
 def distance_to_geometry_m(geometry: BaseGeometry, lat: float, lon: float) -> float:
     """Metres from a point to a polygonal geometry (0 when the geometry covers the point).
 
-    Reference implementation: projects the whole geometry into a frame centred on the point.
+    Reference implementation: densifies the edges and projects the geometry into a frame
+    centred on the point. Exact to centimetres within the frame's reach; past it (the far
+    side of the globe) the distance to the nearest vertex, which is only ever "far".
     """
     if shapely.intersects_xy(geometry, lon, lat):
         return 0.0
+    dense = shapely.segmentize(geometry, _DENSIFY_DEG)
+    coords = shapely.get_coordinates(dense)
+    nearest_vertex = float(np.min(haversine_m(lat, lon, coords[:, 1], coords[:, 0])))
+    if nearest_vertex > _FRAME_REACH_M:
+        return nearest_vertex
     frame = LocalFrame(lat, lon)
-    return float(shapely.distance(frame.project_geometry(geometry), shapely.Point(0.0, 0.0)))
+    return float(shapely.distance(frame.project_geometry(dense), shapely.Point(0.0, 0.0)))

@@ -105,3 +105,17 @@ def test_project_geometry_keeps_the_shape() -> None:
 def test_distance_to_geometry(lat: float, lon: float, metres: float) -> None:
     store = box(24.940, 60.170, 24.941, 60.171)
     assert distance_to_geometry_m(store, lat, lon) == pytest.approx(metres, abs=0.01)
+
+
+def test_distance_to_a_long_edge_follows_the_edge_not_its_chord() -> None:
+    # an 80 km edge along the parallel 60°N: the point 1 km north of its middle is 1 km away
+    # (projecting only the two vertices would bend the edge by ~220 m)
+    strip = box(24.0, 59.9, 25.44, 60.0)
+    lat = 60.0 + 1000.0 / METRES_PER_DEGREE_LAT
+    assert distance_to_geometry_m(strip, lat, 24.72) == pytest.approx(1000.0, abs=1.0)
+
+
+def test_distance_from_the_far_side_of_the_globe_is_far() -> None:
+    # a polygon round the north pole seen from the south pole must not be at distance 0
+    cap = box(-180.0, 89.0, 180.0, 90.0)
+    assert distance_to_geometry_m(cap, -90.0, 0.0) > 19_000_000.0
