@@ -33,9 +33,22 @@ class TransitionSettings:
     """Hysteresis of enter / dwell / exit."""
 
     dwell_s: float = 300.0  # default time inside before a dwell; a place may override it
-    enter_accuracy_cap_m: float = 50.0  # a place is widened by the fix's accuracy up to this
-    exit_margin_m: float = 25.0  # outside by this much (plus the capped accuracy) to count
+    # A place is widened by the fix's accuracy up to this cap. 20 m covers what phones report
+    # under open sky and in streets (5-20 m), so honest fixes at the edge still count; indoor
+    # and Wi-Fi fixes (30-80 m) widen no further, so they cannot reach a small shop whose edge
+    # is more than 100 m from the phone (80 m of error + 20 m). With the old 50 m cap a phone
+    # lying still entered such neighbours over and over (tests/engine/test_scenarios.py).
+    enter_accuracy_cap_m: float = 20.0
+    # Outside by this much plus the capped accuracy to count as outside. Lowering the cap alone
+    # would narrow the exit band and make visits flap more; 55 + 20 keeps the band for poor
+    # fixes (and near_m, what the index is asked for) at the 75 m it was.
+    exit_margin_m: float = 55.0
     exit_debounce_s: float = 60.0  # ...and for this long, before an exit
+    # One fix is one sample of a noisy receiver: a visit starts only after this many
+    # consecutive fixes within the widened place, and ends only after this many consecutive
+    # fixes outside by the margin (and the debounce time). 0 and 1 both mean "one fix".
+    enter_min_fixes: int = 2
+    exit_min_fixes: int = 2
     dwell_max_speed_mps: float = 3.0  # faster than a brisk walk is passing through, not dwelling
     lateness_s: float = 30.0  # pings are re-ordered by timestamp within this window
     default_accuracy_m: float = 0.0  # assumed when a ping carries no accuracy

@@ -166,7 +166,7 @@ class Transition:
     at: datetime  # event time: the timestamp of the ping that made it (or of the change)
     ping_id: str | None = None
     consumer_id: str | None = None
-    entered_at: datetime | None = None  # start of the visit (dwell, exit)
+    entered_at: datetime | None = None  # start of the visit: its first fix (enter, dwell, exit)
     duration_s: float | None = None  # time inside so far (dwell) or the visit's length (exit)
     distance_m: float | None = None  # distance of the fix outside the place, 0 when inside
     reason: str | None = None  # why, when not a plain movement (e.g. "place removed")

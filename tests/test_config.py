@@ -16,6 +16,16 @@ def test_defaults_without_environment() -> None:
     )
 
 
+def test_fix_counts_default_to_two_and_can_be_set() -> None:
+    """Two consecutive fixes to enter and to exit, unless the environment says otherwise."""
+    assert load_settings({}).transitions.enter_min_fixes == 2
+    assert load_settings({}).transitions.exit_min_fixes == 2
+    settings = load_settings({"GEOTRIGGER_TRANSITIONS_ENTER_MIN_FIXES": "3"})
+    assert settings.transitions.enter_min_fixes == 3
+    with pytest.raises(ConfigError, match="GEOTRIGGER_TRANSITIONS_EXIT_MIN_FIXES"):
+        load_settings({"GEOTRIGGER_TRANSITIONS_EXIT_MIN_FIXES": "two"})
+
+
 def test_environment_overrides_one_setting() -> None:
     settings = load_settings(
         {"GEOTRIGGER_TRANSITIONS_DWELL_S": "600", "GEOTRIGGER_FILTERS_RECENT_IDS": "10"}

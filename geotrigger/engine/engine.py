@@ -11,9 +11,9 @@
    time order.
 
 Rejections of a batch come first in its result, then its transitions. Place changes are
-reconciled here too: :meth:`Engine.remove_place` closes the visits of every device inside, and
-:meth:`Engine.upsert_place` needs nothing more than the index update, because a device inside
-a new place enters it at its next ping.
+reconciled here too: :meth:`Engine.remove_place` closes the visits of every device inside (and
+drops pending enters there), and :meth:`Engine.upsert_place` needs nothing more than the index
+update, because a device inside a new place starts entering it at its next ping.
 """
 
 from __future__ import annotations
@@ -149,17 +149,23 @@ class Engine:
         events.extend(out)
 
     def upsert_place(self, place: Place) -> None:
-        """Add a place or replace it; devices already inside enter it at their next ping."""
+        """Add a place or replace it; devices already inside start entering it at their next
+        ping (the enter comes with the fix that confirms it)."""
         self.index.upsert(place)
 
     def remove_place(self, place_id: str, at: datetime) -> list[Transition]:
-        """Remove a place; every device inside it exits at ``at`` (reason "place removed")."""
+        """Remove a place; every device inside it exits at ``at`` (reason "place removed"),
+        and pending enters there are dropped."""
         self.index.remove(place_id)
         at_ts = at.timestamp()
         exits: list[Transition] = []
         changed: dict[str, DeviceState] = {}
         for device_id, state in self.store.devices_inside(place_id):
-            visit = state.visits.pop(place_id)
+            changed[device_id] = state
+            state.pending.pop(place_id, None)  # not a visit yet: nothing to close
+            visit = state.visits.pop(place_id, None)
+            if visit is None:
+                continue
             # A visit with an exit pending ended at its first outside ping, not now.
             end_ts = visit.outside_since_ts if visit.outside_since is not None else at_ts
             exits.append(
@@ -174,6 +180,5 @@ class Engine:
                     reason=PLACE_REMOVED,
                 )
             )
-            changed[device_id] = state
         self.store.save_many(changed)
         return exits

@@ -2,7 +2,8 @@
 
 A :class:`DeviceState` holds the last accepted ping (for the out-of-order and speed filters and
 the implied speed of a dwell), the ids and timestamps of recently accepted pings (duplicates),
-and the open :class:`Visit` per place. :class:`StateStore` is the contract a persistent store
+the open :class:`Visit` per place and the :class:`PendingEnter` per place its fixes have only
+started to fall within. :class:`StateStore` is the contract a persistent store
 (Redis, SQL) implements later; :class:`MemoryStateStore` is the embedded default. The engine
 loads the states of a whole batch at once and saves them back after it, so a networked store
 pays one round trip per batch, not per ping.
@@ -31,6 +32,16 @@ class Visit:
     dwell_fired: bool = False
     outside_since: datetime | None = None  # first ping outside by the margin, exit pending
     outside_since_ts: float = math.nan
+    outside_fixes: int = 0  # consecutive pings outside by the margin, since outside_since
+
+
+@dataclass(slots=True, kw_only=True)
+class PendingEnter:
+    """A place the device's last fixes fell within, not yet often enough to be a visit."""
+
+    first_fix: Ping  # the first of the consecutive fixes within: the visit starts here
+    first_ts: float  # its epoch seconds
+    fixes: int = 1  # consecutive accepted fixes within the widened place so far
 
 
 @dataclass(slots=True)
@@ -41,6 +52,7 @@ class DeviceState:
     last_ts: float = -math.inf
     recent: dict[object, None] = field(default_factory=dict)  # ordered set: ids and epoch times
     visits: dict[str, Visit] = field(default_factory=dict)  # by place id
+    pending: dict[str, PendingEnter] = field(default_factory=dict)  # by place id, no visit yet
 
     def remember(self, ping: Ping, ts: float, keep: int) -> None:
         """Record an accepted ping as the last one and among the recent ids and times."""
@@ -69,7 +81,8 @@ class StateStore(ABC):
 
     @abstractmethod
     def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
-        """Devices with an open visit at this place (for reconciling a removed place)."""
+        """Devices with an open visit or a pending enter at this place (for reconciling a
+        removed place)."""
 
 
 class MemoryStateStore(StateStore):
@@ -98,5 +111,5 @@ class MemoryStateStore(StateStore):
     def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
         """A scan of every device; place removal is rare enough not to need a reverse index."""
         for device_id, state in list(self._states.items()):
-            if place_id in state.visits:
+            if place_id in state.visits or place_id in state.pending:
                 yield device_id, state

@@ -4,28 +4,37 @@ Per device and place, for each accepted ping (in time order), with ``d`` the pin
 outside the place (0 inside; beyond ``near_m`` counts as far outside) and
 ``acc = min(accuracy_m or default_accuracy_m, enter_accuracy_cap_m)``:
 
-* **enter** when ``d <= acc``: the place widened by the fix's accuracy, up to the cap, so a
-  poor fix cannot pull a device into a place from far away.
-* While inside, the device counts as **outside** only when ``d > exit_margin_m + acc``; between
+* a fix is **within** the place when ``d <= acc``: the place widened by the fix's accuracy, up
+  to the cap, so a poor fix cannot pull a device into a place from far away.
+* **enter** at the ``enter_min_fixes``-th consecutive accepted fix of the device within the
+  place. Until then the enter is *pending*, and any accepted fix of the device not within the
+  place cancels it, so one stray fix never makes a visit. The enter is emitted at the fix that
+  confirms it, with ``entered_at`` the time of the *first* fix within: the visit (its dwell time,
+  its mean speed, its duration) starts there.
+* While inside, a fix counts as **outside** only when ``d > exit_margin_m + acc``; between
   the two lies a band where nothing changes. A stationary phone whose fixes jitter across the
   edge therefore neither leaves nor re-enters.
-* **exit** once it has been outside continuously for ``exit_debounce_s``: the exit is emitted
-  at the ping that completes the debounce, with ``duration_s`` the length of the visit from
-  ``entered_at`` to the *first* outside ping (when the device really left). A ping back inside
-  the band before that cancels the pending exit.
-* **dwell** once per visit, at the first ping inside (band included) whose time since enter is
-  at least ``dwell_s`` (the place's own, else the default, as it was at the enter) and whose
-  speed is at most ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger
-  of the speed implied from the previous accepted ping and the mean speed since the enter fix,
+* **exit** once the device has been outside continuously for ``exit_debounce_s`` *and* for at
+  least ``exit_min_fixes`` consecutive fixes: the exit is emitted at the ping that completes
+  both, with ``duration_s`` the length of the visit from ``entered_at`` to the *first* outside
+  ping (when the device really left). A ping back inside the band before that cancels the
+  pending exit and its count.
+* **dwell** once per visit, at the first ping inside (band included; the confirming fix of the
+  enter counts) whose time since ``entered_at`` is at least ``dwell_s`` (the place's own, else
+  the default, as it was when the enter was confirmed) and whose speed is at most
+  ``dwell_max_speed_mps``: the ping's ``speed_mps``; without one, the larger of the speed
+  implied from the previous accepted ping and the mean speed since the first fix of the visit,
   each after taking away the larger capped accuracy of its two fixes. A car crossing a place
   is passing through, not dwelling, even when it slows down inside.
 
 Exits happen only at a ping of the same device: a device that falls silent inside a place
-stays inside until it reports again (or the place is removed).
+stays inside until it reports again (or the place is removed, which also drops a pending
+enter there).
 
 Pings that the filters rejected (duplicates, out-of-order, ...) never reach this module, so a
-ping older than the device's last accepted one never makes a transition. Everything is decided
-on event time (ping timestamps), never on the clock of the machine.
+ping older than the device's last accepted one never makes a transition, nor counts towards
+an enter or an exit. Everything is decided on event time (ping timestamps), never on the clock
+of the machine.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from geotrigger.config import TransitionSettings
-from geotrigger.engine.state import DeviceState, Visit
+from geotrigger.engine.state import DeviceState, PendingEnter, Visit
 from geotrigger.model import Ping, Transition, TransitionKind
 from geotrigger.pings.filters import implied_speed_mps
 
@@ -50,6 +59,8 @@ class Hysteresis:
         self.dwell_for = dwell_for
         self._default_acc = settings.default_accuracy_m
         self._cap = settings.enter_accuracy_cap_m
+        self._enter_fixes = max(settings.enter_min_fixes, 1)
+        self._exit_fixes = max(settings.exit_min_fixes, 1)
 
     def accuracy(self, ping: Ping) -> float:
         """The fix's accuracy as the hysteresis uses it: defaulted, then capped."""
@@ -73,8 +84,8 @@ class Hysteresis:
         ``place_ids`` / ``distances`` are the places within ``near_m`` of the ping and the
         distance outside each; ``prev`` is the device's accepted ping before this one.
         """
-        visits = state.visits
-        if not visits and not place_ids:
+        visits, pending = state.visits, state.pending
+        if not visits and not pending and not place_ids:
             return  # the common case: nowhere near anything, nothing open
         acc = ping.accuracy_m
         acc = self._default_acc if acc is None else acc
@@ -82,11 +93,18 @@ class Hysteresis:
         if visits:
             near = dict(zip(place_ids, distances, strict=True)) if place_ids else {}
             self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
-        for place_id, d in zip(place_ids, distances, strict=True):
-            if d <= acc and place_id not in visits:
-                self._enter(state, ping, ts, prev, prev_ts, place_id, d, out)
+        within = {
+            place_id: d
+            for place_id, d in zip(place_ids, distances, strict=True)
+            if d <= acc and place_id not in visits
+        }
+        if pending:
+            for place_id in [p for p in pending if p not in within]:
+                del pending[place_id]  # a fix not within: the enter was a stray fix
+        for place_id, d in within.items():
+            self._approach(state, ping, ts, prev, prev_ts, place_id, d, out)
 
-    def _enter(
+    def _approach(
         self,
         state: DeviceState,
         ping: Ping,
@@ -97,14 +115,39 @@ class Hysteresis:
         d: float,
         out: list[Transition],
     ) -> None:
+        """One more consecutive fix within a place the device is not in: enter when enough."""
+        candidate = state.pending.get(place_id)
+        if candidate is None:
+            candidate = PendingEnter(first_fix=ping, first_ts=ts)
+        else:
+            candidate.fixes += 1
+        if candidate.fixes < self._enter_fixes:
+            state.pending[place_id] = candidate
+            return
+        state.pending.pop(place_id, None)
+        self._enter(state, candidate, ping, ts, prev, prev_ts, place_id, d, out)
+
+    def _enter(
+        self,
+        state: DeviceState,
+        candidate: PendingEnter,
+        ping: Ping,
+        ts: float,
+        prev: Ping | None,
+        prev_ts: float,
+        place_id: str,
+        d: float,
+        out: list[Transition],
+    ) -> None:
+        first = candidate.first_fix
         visit = state.visits[place_id] = Visit(
-            entered_at=ping.timestamp,
-            entered_ts=ts,
-            entered_fix=ping,
-            dwell_due_ts=ts + self.dwell_for(place_id),
+            entered_at=first.timestamp,
+            entered_ts=candidate.first_ts,
+            entered_fix=first,
+            dwell_due_ts=candidate.first_ts + self.dwell_for(place_id),
         )
-        out.append(self._event(ENTER, ping, place_id, d))
-        if ts >= visit.dwell_due_ts:  # a dwell time of 0
+        out.append(self._event(ENTER, ping, place_id, d, entered_at=visit.entered_at))
+        if ts >= visit.dwell_due_ts:  # a short dwell time, already reached
             self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
 
     def _open_visits(
@@ -119,18 +162,20 @@ class Hysteresis:
         out: list[Transition],
     ) -> None:
         threshold = self.settings.exit_margin_m + acc
-        debounce = self.settings.exit_debounce_s
+        debounce, fixes = self.settings.exit_debounce_s, self._exit_fixes
         closed: list[str] = []
         for place_id, visit in state.visits.items():
             d = near.get(place_id)
             if d is None or d > threshold:
                 if visit.outside_since is None:
                     visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
-                if ts - visit.outside_since_ts >= debounce:
+                visit.outside_fixes += 1
+                if visit.outside_fixes >= fixes and ts - visit.outside_since_ts >= debounce:
                     closed.append(place_id)
                     out.append(self.exit_event(ping, place_id, visit, d))
                 continue
             visit.outside_since = None  # back within the band: the pending exit is off
+            visit.outside_fixes = 0
             if not visit.dwell_fired and ts >= visit.dwell_due_ts:
                 self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
         for place_id in closed:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from geotrigger.config import Settings
+from geotrigger.config import Settings, TransitionSettings
 from geotrigger.engine import PLACE_REMOVED, Engine
 from geotrigger.model import Circle, Ping, Place, Rejection, RejectReason, Transition
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
@@ -46,99 +46,136 @@ def ping(
     )
 
 
+Row = tuple[str, float, float | None, float | None]  # kind, at, entered at, duration
+
+
 def run(
-    pings: list[Ping], *, dwell_s: float | None = None, one_batch: bool = False
-) -> list[tuple[str, float, float | None]]:
-    """Feed the pings as they arrive (one batch each, or all at once); (kind, t, duration)."""
-    engine = Engine([place(dwell_s)], settings=Settings())
+    pings: list[Ping],
+    *,
+    dwell_s: float | None = None,
+    one_batch: bool = False,
+    settings: Settings | None = None,
+) -> list[Row]:
+    """Feed the pings as they arrive (one batch each, or all at once).
+
+    Each transition as (kind, seconds after T0, its entered_at in seconds after T0, duration).
+    """
+    engine = Engine([place(dwell_s)], settings=settings or Settings())
     batches = [pings] if one_batch else [[p] for p in pings]
     out = []
     for batch in batches:
         for event in engine.process(batch):
             if isinstance(event, Transition):
                 t = (event.at - T0).total_seconds()
-                out.append((event.kind.value, t, event.duration_s))
+                entered = None if event.entered_at is None else (event.entered_at - T0)
+                since = None if entered is None else entered.total_seconds()
+                out.append((event.kind.value, t, since, event.duration_s))
     return out
 
 
-# Defaults: dwell 300 s, accuracy cap 50 m, exit margin 25 m, debounce 60 s, dwell ≤ 3 m/s.
+CAP = TransitionSettings().enter_accuracy_cap_m
+
+# Defaults: dwell 300 s, accuracy cap CAP (20 m), exit margin 55 m, debounce 60 s, dwell ≤ 3 m/s,
+# two consecutive fixes within to enter, two consecutive fixes outside (and 60 s) to exit.
 CASES = [
     pytest.param(
-        # a fix well inside enters at once
-        [ping(0, 50)],
+        # two fixes well inside: the second confirms the enter, the visit starts at the first
+        [ping(0, 50), ping(30, 50)],
         None,
-        [("enter", 0, None)],
-        id="enter",
+        [("enter", 30, 0, None)],
+        id="enter-at-second-fix",
     ),
     pytest.param(
-        # 30 m outside with 40 m accuracy: inside the place widened by the accuracy
-        [ping(0, 130, acc=40)],
+        # one fix inside among fixes far outside is a stray fix, not a visit
+        [ping(0, 300), ping(30, 50), ping(60, 300), ping(90, 300)],
         None,
-        [("enter", 0, None)],
+        [],
+        id="no-enter-from-single-fix",
+    ),
+    pytest.param(
+        # a fix outside between two inside cancels the pending enter; the next two enter
+        [ping(0, 50), ping(30, 300), ping(60, 50), ping(90, 50)],
+        None,
+        [("enter", 90, 60, None)],
+        id="outside-fix-cancels-pending-enter",
+    ),
+    pytest.param(
+        # 15 m outside with an 18 m accuracy, twice: inside the place widened by the accuracy
+        [ping(0, 115, acc=18), ping(30, 115, acc=18)],
+        None,
+        [("enter", 30, 0, None)],
         id="enter-widened-by-accuracy",
     ),
     pytest.param(
-        # 51 m outside with 200 m accuracy: the widening is capped at 50 m, so no enter
-        [ping(0, 151, acc=200)],
+        # 1 m beyond the cap with a 200 m accuracy: the widening is capped, so no enter
+        [ping(0, RADIUS + CAP + 1, acc=200), ping(30, RADIUS + CAP + 1, acc=200)],
         None,
         [],
         id="no-enter-just-outside-capped-accuracy",
     ),
     pytest.param(
-        # no accuracy and a default of 0: only a fix really inside enters
-        [ping(0, 101, acc=None)],
+        # no accuracy and a default of 0: only a fix really inside is within
+        [ping(0, 101, acc=None), ping(30, 101, acc=None)],
         None,
         [],
         id="no-enter-without-accuracy",
     ),
     pytest.param(
-        # still inside after the default 300 s: one dwell, and only one
+        # still inside 300 s after the first fix: one dwell, and only one
         [ping(0, 0), ping(150, 10), ping(300, 0), ping(450, 5)],
         None,
-        [("enter", 0, None), ("dwell", 300, 300.0)],
+        [("enter", 150, 0, None), ("dwell", 300, 0, 300.0)],
         id="dwell-after-dwell_s",
     ),
     pytest.param(
         # the place's own dwell time (60 s) overrides the default
         [ping(0, 0), ping(30, 0), ping(60, 0)],
         60.0,
-        [("enter", 0, None), ("dwell", 60, 60.0)],
+        [("enter", 30, 0, None), ("dwell", 60, 0, 60.0)],
         id="per-place-dwell",
+    ),
+    pytest.param(
+        # dwell time counts from the first fix: already reached at the confirming fix
+        [ping(0, 0), ping(30, 0)],
+        20.0,
+        [("enter", 30, 0, None), ("dwell", 30, 0, 30.0)],
+        id="dwell-counts-from-first-fix",
     ),
     pytest.param(
         # long enough inside, but every fix says 15 m/s: passing through, never dwelling
         [ping(t, 0, speed=15.0) for t in range(0, 601, 60)],
         None,
-        [("enter", 0, None)],
+        [("enter", 60, 0, None)],
         id="no-dwell-at-driving-speed",
     ),
     pytest.param(
-        # no speed field: implied from the previous fix; 180 m then 120 m in 10 s, less the
-        # 5 m accuracy allowance, is 11-18 m/s: too fast to dwell even with a 0 s dwell time
+        # no speed field: implied from the previous fix; 120 m in 10 s, less the 5 m accuracy
+        # allowance, is 11.5 m/s: too fast to dwell even with a 0 s dwell time
         [ping(0, -250, speed=None), ping(10, -60, speed=None), ping(20, 60, speed=None)],
         0.0,
-        [("enter", 10, None)],
+        [("enter", 20, 10, None)],
         id="no-dwell-at-implied-speed",
     ),
     pytest.param(
         # outside by more than margin + accuracy from t=100; exit at the ping that completes
-        # 60 s of it, the visit lasting until the first outside fix
-        [ping(0, 0), ping(100, 200), ping(130, 200), ping(160, 200)],
+        # 60 s and two fixes of it, the visit lasting until the first outside fix
+        [ping(0, 0), ping(30, 0), ping(100, 200), ping(130, 200), ping(160, 200)],
         None,
-        [("enter", 0, None), ("exit", 160, 100.0)],
+        [("enter", 30, 0, None), ("exit", 160, 0, 100.0)],
         id="exit-after-debounce",
     ),
     pytest.param(
-        # 20 m outside with a 0 m accuracy stays within the 25 m margin: never an exit
-        [ping(0, 0)] + [ping(t, 120, acc=0) for t in range(60, 1000, 60)],
+        # 20 m outside with a 0 m accuracy stays within the 55 m margin: never an exit
+        [ping(0, 0), ping(30, 0)] + [ping(t, 120, acc=0) for t in range(60, 1000, 60)],
         None,
-        [("enter", 0, None), ("dwell", 300, 300.0)],
+        [("enter", 30, 0, None), ("dwell", 300, 0, 300.0)],
         id="no-exit-within-margin-band",
     ),
     pytest.param(
         # out at 100, back in the band at 140 (resets), out again from 170: exit at 230
         [
             ping(0, 0),
+            ping(30, 0),
             ping(100, 200),
             ping(140, 110),
             ping(170, 200),
@@ -146,7 +183,7 @@ CASES = [
             ping(230, 200),
         ],
         None,
-        [("enter", 0, None), ("exit", 230, 170.0)],
+        [("enter", 30, 0, None), ("exit", 230, 0, 170.0)],
         id="exit-reset-by-ping-back-inside",
     ),
     pytest.param(
@@ -154,33 +191,87 @@ CASES = [
         # (else the exit would come at 110, not 260)
         [ping(0, 0), ping(100, 0), ping(50, 300), ping(110, 300), ping(200, 300), ping(260, 300)],
         None,
-        [("enter", 0, None), ("exit", 200, 110.0)],
+        [("enter", 100, 0, None), ("exit", 200, 0, 110.0)],
         id="out-of-order-ping-makes-no-transition",
     ),
     pytest.param(
-        # the same ping id again later is a duplicate: it neither dwells nor exits
+        # a re-sent first fix is a duplicate: it does not confirm the enter
+        [ping(0, 0, pid="a"), ping(0, 0, pid="a"), ping(60, 0, pid="a")],
+        None,
+        [],
+        id="duplicate-does-not-confirm-enter",
+    ),
+    pytest.param(
+        # the same ping ids again later are duplicates: they neither dwell nor exit
         [
             ping(0, 0, pid="a"),
+            ping(30, 0, pid="b"),
             ping(300, 0, pid="a"),
             ping(400, 300, pid="a"),
-            ping(500, 300, pid="a"),
+            ping(500, 300, pid="b"),
         ],
         None,
-        [("enter", 0, None)],
+        [("enter", 30, 0, None)],
         id="duplicate-is-a-no-op",
     ),
 ]
 
 
 @pytest.mark.parametrize(("pings", "dwell_s", "expected"), CASES)
-def test_transitions(
-    pings: list[Ping], dwell_s: float | None, expected: list[tuple[str, float, float | None]]
-) -> None:
+def test_transitions(pings: list[Ping], dwell_s: float | None, expected: list[Row]) -> None:
     """Each case gives the same transitions ping by ping as in one batch."""
     assert run(pings, dwell_s=dwell_s) == expected
     ordered = sorted(pings, key=lambda p: p.timestamp) == pings
     if ordered:  # one batch must be in time order, as the reorderer delivers it
         assert run(pings, dwell_s=dwell_s, one_batch=True) == expected
+
+
+INSIDE = [ping(0, 0), ping(30, 0)]  # a visit entered at 30 s, started at 0 s
+FIX_COUNT_CASES = [
+    pytest.param(
+        # no debounce time: one fix outside is still one noisy fix, not a departure
+        {"exit_debounce_s": 0.0},
+        [*INSIDE, ping(100, 200), ping(130, 0)],
+        [("enter", 30, 0, None)],
+        id="one-outside-fix-does-not-exit",
+    ),
+    pytest.param(
+        # no debounce time: the second consecutive fix outside exits
+        {"exit_debounce_s": 0.0},
+        [*INSIDE, ping(100, 200), ping(130, 200)],
+        [("enter", 30, 0, None), ("exit", 130, 0, 100.0)],
+        id="two-outside-fixes-exit",
+    ),
+    pytest.param(
+        # the debounce time is over after two fixes, but three are asked for
+        {"exit_min_fixes": 3},
+        [*INSIDE, ping(100, 200), ping(200, 200), ping(230, 200)],
+        [("enter", 30, 0, None), ("exit", 230, 0, 100.0)],
+        id="exit-waits-for-the-fix-count",
+    ),
+    pytest.param(
+        # three consecutive fixes within asked for; two then one outside is no enter
+        {"enter_min_fixes": 3},
+        [ping(0, 0), ping(30, 0), ping(60, 300), ping(90, 0), ping(120, 0), ping(150, 0)],
+        [("enter", 150, 90, None)],
+        id="enter-waits-for-the-fix-count",
+    ),
+    pytest.param(
+        # one fix is enough when asked: the enter is at that fix
+        {"enter_min_fixes": 1},
+        [ping(0, 0)],
+        [("enter", 0, 0, None)],
+        id="enter-at-one-fix-when-configured",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "pings", "expected"), FIX_COUNT_CASES)
+def test_fix_counts(changes: dict[str, float], pings: list[Ping], expected: list[Row]) -> None:
+    """Enter and exit fix counts other than the defaults, ping by ping and in one batch."""
+    settings = Settings(transitions=replace(TransitionSettings(), **changes))
+    assert run(pings, settings=settings) == expected
+    assert run(pings, settings=settings, one_batch=True) == expected
 
 
 def test_out_of_order_ping_is_rejected_as_such() -> None:
@@ -195,7 +286,7 @@ def test_out_of_order_ping_is_rejected_as_such() -> None:
 def test_remove_place_emits_exit_for_devices_inside() -> None:
     """Removing a place closes every open visit with reason 'place removed'."""
     engine = Engine([place(), place(place_id="other")])
-    engine.process([ping(0, 0), replace(ping(0, 500), device_id="dev-2")])
+    engine.process([ping(0, 0), ping(30, 0), replace(ping(0, 500), device_id="dev-2")])
     at = T0 + timedelta(seconds=120)
     [exit_] = engine.remove_place("cafe", at)
     assert (exit_.kind.value, exit_.device_id, exit_.place_id) == ("exit", "dev-1", "cafe")
@@ -205,11 +296,23 @@ def test_remove_place_emits_exit_for_devices_inside() -> None:
     assert [e for e in engine.process([ping(200, 0)]) if isinstance(e, Transition)] == []
 
 
-def test_new_place_entered_at_next_ping() -> None:
-    """A device already inside a new place enters it at its next ping, not before."""
+def test_remove_place_drops_pending_enters() -> None:
+    """A device one fix into a removed place has nothing to exit and nothing pending."""
+    engine = Engine([place()])
+    engine.process([ping(0, 0)])
+    assert engine.remove_place("cafe", T0 + timedelta(seconds=10)) == []
+    engine.upsert_place(place())  # back again: the old fix must not count towards an enter
+    [enter] = [e for e in engine.process([ping(20, 0), ping(40, 0)]) if isinstance(e, Transition)]
+    assert enter.entered_at == T0 + timedelta(seconds=20)
+
+
+def test_new_place_entered_from_next_pings() -> None:
+    """A device already inside a new place enters it from its next ping on, not before."""
     engine = Engine([])
     assert engine.process([ping(0, 0)]) == []
     engine.upsert_place(place())
-    [enter] = engine.process([ping(60, 0)])
+    assert engine.process([ping(60, 0)]) == []
+    [enter] = engine.process([ping(90, 0)])
     assert isinstance(enter, Transition)
-    assert (enter.kind.value, enter.at) == ("enter", T0 + timedelta(seconds=60))
+    assert (enter.kind.value, enter.at) == ("enter", T0 + timedelta(seconds=90))
+    assert enter.entered_at == T0 + timedelta(seconds=60)
