@@ -107,6 +107,9 @@ class Ping:
     speed_mps: float | None = None
     consumer_id: str | None = None
     signals: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    # The timestamp as epoch seconds, derived once: the unit ordering, filters and transitions
+    # compare in, so that no datetime arithmetic runs per ping on the hot path.
+    epoch_s: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.device_id:
@@ -114,11 +117,71 @@ class Ping:
         _require_utc("ping timestamp", self.timestamp)
         if not isinstance(self.signals, MappingProxyType):
             object.__setattr__(self, "signals", MappingProxyType(dict(self.signals)))
+        object.__setattr__(self, "epoch_s", self.timestamp.timestamp())
 
     @property
     def key(self) -> str:
         """Idempotency key: the ping id, or device and timestamp when there is none."""
         return self.id if self.id is not None else f"{self.device_id}@{self.timestamp.isoformat()}"
+
+
+_PING_SLOTS = (
+    "device_id",
+    "lat",
+    "lon",
+    "timestamp",
+    "epoch_s",
+    "id",
+    "accuracy_m",
+    "speed_mps",
+    "consumer_id",
+    "signals",
+)
+_new = object.__new__
+(
+    _set_device_id,
+    _set_lat,
+    _set_lon,
+    _set_timestamp,
+    _set_epoch_s,
+    _set_id,
+    _set_accuracy_m,
+    _set_speed_mps,
+    _set_consumer_id,
+    _set_signals,
+) = (getattr(Ping, name).__set__ for name in _PING_SLOTS)
+
+
+def trusted_ping(
+    device_id: str,
+    lat: float,
+    lon: float,
+    timestamp: datetime,
+    epoch_s: float,
+    ping_id: str | None,
+    accuracy_m: float | None,
+    speed_mps: float | None,
+    consumer_id: str | None,
+    signals: MappingProxyType[str, float],
+) -> Ping:
+    """A Ping from values a parser has already checked, without checking them again.
+
+    Only for parsers: ``device_id`` non-empty, ``timestamp`` aware UTC with ``epoch_s`` its
+    epoch seconds, ``signals`` a read-only mapping. The checks of :class:`Ping` cost more than
+    the parse itself; everything else builds pings with the checking constructor.
+    """
+    ping = _new(Ping)
+    _set_device_id(ping, device_id)
+    _set_lat(ping, lat)
+    _set_lon(ping, lon)
+    _set_timestamp(ping, timestamp)
+    _set_epoch_s(ping, epoch_s)
+    _set_id(ping, ping_id)
+    _set_accuracy_m(ping, accuracy_m)
+    _set_speed_mps(ping, speed_mps)
+    _set_consumer_id(ping, consumer_id)
+    _set_signals(ping, signals)
+    return ping
 
 
 class RejectReason(StrEnum):
@@ -173,3 +236,58 @@ class Transition:
 
     def __post_init__(self) -> None:
         _require_utc("transition time", self.at)
+
+
+(
+    _set_kind,
+    _set_t_device_id,
+    _set_place_id,
+    _set_at,
+    _set_ping_id,
+    _set_t_consumer_id,
+    _set_entered_at,
+    _set_duration_s,
+    _set_distance_m,
+    _set_reason,
+) = (
+    getattr(Transition, name).__set__
+    for name in (
+        "kind",
+        "device_id",
+        "place_id",
+        "at",
+        "ping_id",
+        "consumer_id",
+        "entered_at",
+        "duration_s",
+        "distance_m",
+        "reason",
+    )
+)
+
+
+def transition_at_ping(
+    kind: TransitionKind,
+    ping: Ping,
+    place_id: str,
+    distance_m: float | None,
+    entered_at: datetime | None,
+    duration_s: float | None,
+) -> Transition:
+    """The transition a ping makes, built without re-checking what the Ping guarantees.
+
+    Its time is the ping's timestamp, already aware UTC: the engine emits one of these for a
+    large share of pings, and the check of :class:`Transition` would cost more than the rest.
+    """
+    event = _new(Transition)
+    _set_kind(event, kind)
+    _set_t_device_id(event, ping.device_id)
+    _set_place_id(event, place_id)
+    _set_at(event, ping.timestamp)
+    _set_ping_id(event, ping.id)
+    _set_t_consumer_id(event, ping.consumer_id)
+    _set_entered_at(event, entered_at)
+    _set_duration_s(event, duration_s)
+    _set_distance_m(event, distance_m)
+    _set_reason(event, None)
+    return event

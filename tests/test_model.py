@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 
 import pytest
 import shapely
 
-from geotrigger.model import Circle, Ping, Place, Transition, TransitionKind
+from geotrigger.model import (
+    Circle,
+    Ping,
+    Place,
+    Transition,
+    TransitionKind,
+    transition_at_ping,
+    trusted_ping,
+)
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -79,3 +89,60 @@ def test_ping_key_is_id_or_device_and_time() -> None:
 def test_transition_time_must_be_utc() -> None:
     with pytest.raises(ValueError, match="UTC"):
         Transition(kind=TransitionKind.ENTER, device_id="d", place_id="p", at=datetime(2026, 1, 1))
+
+
+def test_ping_carries_its_epoch_seconds() -> None:
+    """epoch_s is derived from the timestamp, also after replace(), and not compared."""
+    ping = Ping(device_id="d", lat=1.0, lon=1.0, timestamp=T0)
+    assert ping.epoch_s == T0.timestamp()
+    later = replace(ping, timestamp=T0 + timedelta(seconds=90))
+    assert later.epoch_s == T0.timestamp() + 90
+
+
+def test_trusted_ping_equals_the_checked_one() -> None:
+    """The parsers' fast constructor builds the same value as the checking one."""
+    checked = Ping(
+        device_id="d",
+        lat=60.1,
+        lon=24.9,
+        timestamp=T0,
+        id="p-1",
+        accuracy_m=12.0,
+        speed_mps=1.5,
+        consumer_id="c",
+        signals={"fatigue": 0.4},
+    )
+    trusted = trusted_ping(
+        "d",
+        60.1,
+        24.9,
+        T0,
+        T0.timestamp(),
+        "p-1",
+        12.0,
+        1.5,
+        "c",
+        MappingProxyType({"fatigue": 0.4}),
+    )
+    assert trusted == checked and repr(trusted) == repr(checked)
+    assert trusted.epoch_s == checked.epoch_s
+    with pytest.raises(FrozenInstanceError):
+        trusted.lat = 0.0  # type: ignore[misc]
+
+
+def test_transition_at_ping_equals_the_checked_one() -> None:
+    """The engine's fast constructor takes time, ids and consumer from the ping."""
+    ping = Ping(device_id="d", lat=1.0, lon=1.0, timestamp=T0, id="p-1", consumer_id="c")
+    fast = transition_at_ping(TransitionKind.EXIT, ping, "cafe", 12.5, T0, 60.0)
+    checked = Transition(
+        kind=TransitionKind.EXIT,
+        device_id="d",
+        place_id="cafe",
+        at=T0,
+        ping_id="p-1",
+        consumer_id="c",
+        entered_at=T0,
+        duration_s=60.0,
+        distance_m=12.5,
+    )
+    assert fast == checked and repr(fast) == repr(checked)

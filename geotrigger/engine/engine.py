@@ -23,7 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+import numpy as np
+
 from geotrigger.config import Settings
+from geotrigger.engine.columns import Columns
 from geotrigger.engine.state import DeviceState, MemoryStateStore, StateStore
 from geotrigger.engine.transitions import Hysteresis
 from geotrigger.model import Ping, Place, Rejection, Transition, TransitionKind
@@ -31,6 +34,9 @@ from geotrigger.pings.filters import PingFilter
 from geotrigger.spatial import PlaceIndex
 
 Event = Transition | Rejection
+# An accepted ping: its epoch seconds, its device's state, and the device's previous accepted
+# ping (and its epoch seconds) from before it.
+Accepted = tuple[Ping, float, DeviceState, Ping | None, float]
 PLACE_REMOVED = "place removed"
 
 
@@ -82,70 +88,80 @@ class Engine:
             return []
         states = self.store.load_many({p.device_id for p in pings})
         events: list[Event] = []
-        accepted = self._filter(pings, states, now, lines, events)
+        columns = Columns.of(pings)
+        accepted, rows = self._filter(pings, columns, states, now, lines, events)
         if accepted:
-            self._transitions(accepted, events)
+            if len(rows) < len(pings):
+                columns = columns.take(np.array(rows, dtype=np.intp))
+            self._transitions(accepted, columns, events)
         self.store.save_many(states)
         return events
 
     def _filter(
         self,
         pings: Sequence[Ping],
+        columns: Columns,
         states: dict[str, DeviceState],
         now: datetime | None,
         lines: Sequence[int | None] | None,
         events: list[Event],
-    ) -> list[tuple[Ping, float, DeviceState, Ping | None, float]]:
+    ) -> tuple[list[Accepted], list[int]]:
+        """The accepted pings (with their device's state before them) and their positions."""
         static, history = self.filter.static, self.filter.history
-        keep = self.settings.filters.recent_ids
+        f = self.settings.filters
         default_acc = self.settings.transitions.default_accuracy_m
+        suspects = self.filter.suspects(pings, columns.lat, columns.lon, columns.accuracy_m)
         fixed_now = None if now is None else now.timestamp()
         clock = self.event_clock
-        accepted = []
+        accepted: list[Accepted] = []
+        rows: list[int] = []
         # Without a given now, the clock is the newest *accepted* event time, and only a jump
         # of more than max_age_s ahead of it counts as a bad clock: one ping dated years ahead
         # must not make every later ping "too old".
-        future_limit = None if fixed_now is not None else self.settings.filters.max_age_s
+        future_limit = None if fixed_now is not None else f.max_age_s
+        ahead, behind = f.max_future_s if future_limit is None else future_limit, f.max_age_s
         for i, ping in enumerate(pings):
-            ts = ping.timestamp.timestamp()
-            now_ts = fixed_now
-            if now_ts is None:
-                now_ts = ts if clock == -math.inf else clock
-            rejection = static(ping, ts, now_ts, future_limit)
+            ts = ping.epoch_s
+            now_ts = fixed_now if fixed_now is not None else ts if clock == -math.inf else clock
+            rejection = None
+            # the columns cleared the coordinates and accuracy of all but the suspects; static
+            # runs (and says why) only when a check may fail
+            if i in suspects or ts > now_ts + ahead or ts < now_ts - behind:
+                rejection = static(ping, ts, now_ts, future_limit)
             if rejection is None:
                 state = states[ping.device_id]
-                rejection = history(ping, ts, state.last, state.last_ts, state.recent, default_acc)
+                last, last_ts = state.last, state.last_ts
+                rejection = history(ping, ts, last, last_ts, state.recent, default_acc)
                 if rejection is None:
-                    accepted.append((ping, ts, state, state.last, state.last_ts))
-                    state.remember(ping, ts, keep)
+                    accepted.append((ping, ts, state, last, last_ts))
+                    rows.append(i)
+                    state.remember(ping, ts, f.recent_ids)
                     if ts > clock:
                         clock = ts
                     continue
-            if lines is not None:
-                rejection = replace(rejection, line=lines[i])
-            events.append(rejection)
+            events.append(rejection if lines is None else replace(rejection, line=lines[i]))
         self.event_clock = clock
         self.accepted += len(accepted)
-        return accepted
+        return accepted, rows
 
-    def _transitions(
-        self,
-        accepted: list[tuple[Ping, float, DeviceState, Ping | None, float]],
-        events: list[Event],
-    ) -> None:
-        matches = self.index.near(
-            [a[0].lat for a in accepted],
-            [a[0].lon for a in accepted],
-            self.settings.transitions.near_m,
-        )
+    def _transitions(self, accepted: list[Accepted], columns: Columns, events: list[Event]) -> None:
+        hysteresis = self.hysteresis
+        matches = self.index.near(columns.lat, columns.lon, self.settings.transitions.near_m)
+        accuracy = hysteresis.accuracies(columns.accuracy_m)
+        within_any = hysteresis.within_any(matches.offsets, matches.distance_m, accuracy).tolist()
         offsets = matches.offsets.tolist()
         ids = matches.place_ids.tolist()
         dists = matches.distance_m.tolist()
-        step = self.hysteresis.step
+        accs = accuracy.tolist()
+        step = hysteresis.step
         out: list[Transition] = []
         for i, (ping, ts, state, prev, prev_ts) in enumerate(accepted):
-            lo, hi = offsets[i], offsets[i + 1]
-            step(state, ping, ts, prev, prev_ts, ids[lo:hi], dists[lo:hi], out)
+            # nothing open or pending and no place within reach: nothing can happen
+            any_within = within_any[i]
+            if any_within or state.visits or state.pending:
+                lo, hi = offsets[i], offsets[i + 1]
+                ids_i, dists_i = ids[lo:hi], dists[lo:hi]
+                step(state, ping, ts, prev, prev_ts, ids_i, dists_i, accs[i], any_within, out)
         events.extend(out)
 
     def upsert_place(self, place: Place) -> None:

@@ -37,7 +37,7 @@ class Reorderer:
 
     def push(self, ping: Ping, out: list[Ping]) -> None:
         """Take one ping; append to ``out`` the pings that are now safe to release, in order."""
-        ts = ping.timestamp.timestamp()
+        ts = ping.epoch_s
         self._seq += 1
         heap = self._heap
         heapq.heappush(heap, (ts, self._seq, ping))

@@ -42,12 +42,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from geotrigger.config import TransitionSettings
 from geotrigger.engine.state import DeviceState, PendingEnter, Visit
-from geotrigger.model import Ping, Transition, TransitionKind
+from geotrigger.model import Ping, Transition, TransitionKind, transition_at_ping
 from geotrigger.pings.filters import implied_speed_mps
 
 ENTER, DWELL, EXIT = TransitionKind.ENTER, TransitionKind.DWELL, TransitionKind.EXIT
+FloatArray = npt.NDArray[np.float64]
+_NOWHERE: dict[str, float] = {}  # no place near: never written to
 
 
 class Hysteresis:
@@ -61,12 +66,34 @@ class Hysteresis:
         self._cap = settings.enter_accuracy_cap_m
         self._enter_fixes = max(settings.enter_min_fixes, 1)
         self._exit_fixes = max(settings.exit_min_fixes, 1)
+        self._margin = settings.exit_margin_m
+        self._debounce = settings.exit_debounce_s
 
     def accuracy(self, ping: Ping) -> float:
         """The fix's accuracy as the hysteresis uses it: defaulted, then capped."""
         acc = ping.accuracy_m
         acc = self._default_acc if acc is None else acc
         return acc if acc < self._cap else self._cap
+
+    def accuracies(self, accuracy_m: FloatArray) -> FloatArray:
+        """:meth:`accuracy` of many fixes at once (``accuracy_m`` NaN where a fix has none)."""
+        known = np.where(np.isnan(accuracy_m), self._default_acc, accuracy_m)
+        return np.minimum(known, self._cap)
+
+    @staticmethod
+    def within_any(
+        offsets: npt.NDArray[np.int64], distances: FloatArray, accuracy: FloatArray
+    ) -> npt.NDArray[np.bool_]:
+        """Per fix of a batch, whether any of its near places has it within (``d <= acc``).
+
+        ``offsets`` / ``distances`` are the batch's near places in compressed rows (as
+        :class:`~geotrigger.spatial.Matches` has them), ``accuracy`` the capped accuracies.
+        """
+        counts = np.diff(offsets)
+        within = distances <= np.repeat(accuracy, counts)
+        out = np.zeros(len(accuracy), dtype=np.bool_)
+        out[np.repeat(np.arange(len(accuracy)), counts)[within]] = True
+        return out
 
     def step(
         self,
@@ -77,55 +104,57 @@ class Hysteresis:
         prev_ts: float,
         place_ids: Sequence[str],
         distances: Sequence[float],
+        acc: float,
+        any_within: bool,
         out: list[Transition],
     ) -> None:
         """Advance one device by one accepted ping; append its transitions to ``out``.
 
         ``place_ids`` / ``distances`` are the places within ``near_m`` of the ping and the
-        distance outside each; ``prev`` is the device's accepted ping before this one.
+        distance outside each; ``acc`` is the ping's :meth:`accuracy` and ``any_within`` says
+        whether any of those places has the fix within (see :meth:`within_any`); ``prev`` is
+        the device's accepted ping before this one.
         """
-        visits, pending = state.visits, state.pending
-        if not visits and not pending and not place_ids:
-            return  # the common case: nowhere near anything, nothing open
-        acc = ping.accuracy_m
-        acc = self._default_acc if acc is None else acc
-        acc = acc if acc < self._cap else self._cap
-        if visits:
-            near = dict(zip(place_ids, distances, strict=True)) if place_ids else {}
+        if state.visits:
+            near = dict(zip(place_ids, distances, strict=True)) if place_ids else _NOWHERE
             self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
-        within = {
-            place_id: d
-            for place_id, d in zip(place_ids, distances, strict=True)
-            if d <= acc and place_id not in visits
-        }
-        if pending:
-            for place_id in [p for p in pending if p not in within]:
-                del pending[place_id]  # a fix not within: the enter was a stray fix
-        for place_id, d in within.items():
-            self._approach(state, ping, ts, prev, prev_ts, place_id, d, out)
+        if any_within or state.pending:
+            self._approaches(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
 
-    def _approach(
+    def _approaches(
         self,
         state: DeviceState,
         ping: Ping,
         ts: float,
         prev: Ping | None,
         prev_ts: float,
-        place_id: str,
-        d: float,
+        place_ids: Sequence[str],
+        distances: Sequence[float],
+        acc: float,
         out: list[Transition],
     ) -> None:
-        """One more consecutive fix within a place the device is not in: enter when enough."""
-        candidate = state.pending.get(place_id)
-        if candidate is None:
-            candidate = PendingEnter(first_fix=ping, first_ts=ts)
-        else:
-            candidate.fixes += 1
-        if candidate.fixes < self._enter_fixes:
-            state.pending[place_id] = candidate
-            return
-        state.pending.pop(place_id, None)
-        self._enter(state, candidate, ping, ts, prev, prev_ts, place_id, d, out)
+        """Count the fix towards an enter of each place it is within; cancel the others."""
+        visits, pending = state.visits, state.pending
+        within = [
+            (place_id, d)
+            for place_id, d in zip(place_ids, distances, strict=True)
+            if d <= acc and place_id not in visits
+        ]
+        if pending:
+            keep = {place_id for place_id, _ in within}
+            for place_id in [p for p in pending if p not in keep]:
+                del pending[place_id]  # a fix not within: the enter was a stray fix
+        for place_id, d in within:
+            candidate = pending.get(place_id)
+            if candidate is None:
+                candidate = PendingEnter(first_fix=ping, first_ts=ts)
+            else:
+                candidate.fixes += 1
+            if candidate.fixes < self._enter_fixes:
+                pending[place_id] = candidate
+                continue
+            pending.pop(place_id, None)
+            self._enter(state, candidate, ping, ts, prev, prev_ts, place_id, d, out)
 
     def _enter(
         self,
@@ -161,25 +190,38 @@ class Hysteresis:
         near: dict[str, float],
         out: list[Transition],
     ) -> None:
-        threshold = self.settings.exit_margin_m + acc
-        debounce, fixes = self.settings.exit_debounce_s, self._exit_fixes
+        threshold = self._margin + acc
         closed: list[str] = []
         for place_id, visit in state.visits.items():
             d = near.get(place_id)
             if d is None or d > threshold:
-                if visit.outside_since is None:
-                    visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
-                visit.outside_fixes += 1
-                if visit.outside_fixes >= fixes and ts - visit.outside_since_ts >= debounce:
+                if self._outside(visit, ping, ts, place_id, d, out):
                     closed.append(place_id)
-                    out.append(self.exit_event(ping, place_id, visit, d))
                 continue
-            visit.outside_since = None  # back within the band: the pending exit is off
-            visit.outside_fixes = 0
+            if visit.outside_fixes:  # back within the band: the pending exit is off
+                visit.outside_since, visit.outside_fixes = None, 0
             if not visit.dwell_fired and ts >= visit.dwell_due_ts:
                 self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
         for place_id in closed:
             del state.visits[place_id]
+
+    def _outside(
+        self,
+        visit: Visit,
+        ping: Ping,
+        ts: float,
+        place_id: str,
+        d: float | None,
+        out: list[Transition],
+    ) -> bool:
+        """One more fix outside by the margin; True when it completes the exit."""
+        if visit.outside_since is None:
+            visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
+        visit.outside_fixes += 1
+        if visit.outside_fixes < self._exit_fixes or ts - visit.outside_since_ts < self._debounce:
+            return False
+        out.append(self.exit_event(ping, place_id, visit, d))
+        return True
 
     def _maybe_dwell(
         self,
@@ -250,14 +292,4 @@ class Hysteresis:
         entered_at: datetime | None = None,
         duration_s: float | None = None,
     ) -> Transition:
-        return Transition(
-            kind=kind,
-            device_id=ping.device_id,
-            place_id=place_id,
-            at=ping.timestamp,
-            ping_id=ping.id,
-            consumer_id=ping.consumer_id,
-            entered_at=entered_at,
-            duration_s=duration_s,
-            distance_m=d,
-        )
+        return transition_at_ping(kind, ping, place_id, d, entered_at, duration_s)

@@ -18,14 +18,21 @@ ahead of it: a broken clock, not a pause in the stream).
 
 Only accepted pings become history: a rejected ping changes nothing, which is what makes a
 re-sent ping reject the same way twice.
+
+For a whole batch, :meth:`PingFilter.suspects` runs the checks of coordinates and accuracy on
+columns at once and names the few pings that may fail them; only those need :meth:`static`
+one by one (which then says why), the rest only its two comparisons of time.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from geotrigger.config import FilterSettings
 from geotrigger.model import Ping, Rejection, RejectReason
@@ -116,6 +123,31 @@ class PingFilter:
             detail = f"{now - ts:.0f} s behind now (limit {s.max_age_s:g} s)"
             return self._reject(ping, RejectReason.TOO_OLD, detail)
         return None
+
+    def suspects(
+        self,
+        pings: Sequence[Ping],
+        lat: npt.NDArray[np.float64],
+        lon: npt.NDArray[np.float64],
+        accuracy_m: npt.NDArray[np.float64],
+    ) -> set[int]:
+        """Positions in ``pings`` that may fail a check of :meth:`static` other than time.
+
+        The columns are the pings' fields (``accuracy_m`` NaN where a ping has none). Every
+        ping that :meth:`static` would reject for its coordinates or accuracy is named; a few
+        more may be (it decides).
+        """
+        with np.errstate(invalid="ignore"):
+            ok = (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0) & ((lat != 0.0) | (lon != 0.0))
+            ok &= ~(accuracy_m < 0.0) & ~(accuracy_m > self.settings.max_accuracy_m)
+            ok &= ~np.isinf(accuracy_m)
+        suspects = set(np.flatnonzero(~ok).tolist())
+        unknown = np.isnan(accuracy_m)
+        if unknown.any():  # no accuracy (fine) or a NaN one (invalid): only the ping can tell
+            suspects.update(
+                i for i in np.flatnonzero(unknown).tolist() if pings[i].accuracy_m is not None
+            )
+        return suspects
 
     def history(
         self,

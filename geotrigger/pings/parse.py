@@ -20,12 +20,12 @@ from types import MappingProxyType
 from typing import Any
 
 from geotrigger.errors import PingError, Where
-from geotrigger.model import Ping
+from geotrigger.model import Ping, trusted_ping
 
 REQUIRED_FIELDS = ("device_id", "lat", "lon", "timestamp")
 OPTIONAL_FIELDS = ("id", "accuracy_m", "speed_mps", "consumer_id", "signals")
 
-_NO_SIGNALS: Mapping[str, float] = MappingProxyType({})
+_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
 _fromisoformat = datetime.fromisoformat
 _fromtimestamp = datetime.fromtimestamp
 
@@ -163,14 +163,17 @@ def parse_ping(record: Mapping[str, Any], *, where: Where | None = None) -> Ping
     if consumer_id is not None and type(consumer_id) is not str:
         consumer_id = _text(record, "consumer_id", where)
     signals = get("signals")
-    return Ping(
-        device_id=device_id,
-        lat=lat,
-        lon=lon,
-        timestamp=timestamp,
-        id=ping_id or None,
-        accuracy_m=accuracy,
-        speed_mps=speed,
-        consumer_id=consumer_id or None,
-        signals=_signals(signals, where) if signals else _NO_SIGNALS,
+    # Every field is checked above and the timestamp is aware UTC (parse_timestamp makes it
+    # so): the Ping is built without checking it all again.
+    return trusted_ping(
+        device_id,
+        lat,
+        lon,
+        timestamp,
+        timestamp.timestamp(),
+        ping_id or None,
+        accuracy,
+        speed,
+        consumer_id or None,
+        MappingProxyType(_signals(signals, where)) if signals else _NO_SIGNALS,
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from geotrigger.config import FilterSettings
+from geotrigger.engine.columns import Columns
 from geotrigger.model import Ping, RejectReason
 from geotrigger.pings import PingFilter
 
@@ -89,3 +90,32 @@ def test_plausible_pings_pass(candidate: Ping) -> None:
     assert f.static(candidate, ts, NOW.timestamp()) is None
     assert f.history(candidate, ts, LAST, LAST.timestamp.timestamp(), RECENT) is None
     assert not f.counts
+
+
+STATIC_CASES = [
+    ping(lat=float("nan")),
+    ping(lon=float("inf")),
+    ping(lat=91.0),
+    ping(lat=-90.5),
+    ping(lon=-181.0),
+    ping(lon=180.5),
+    ping(lat=0.0, lon=0.0),
+    ping(accuracy_m=-5.0),
+    ping(accuracy_m=float("inf")),
+    ping(accuracy_m=float("nan")),
+    ping(accuracy_m=1500.0),
+]
+CLEAN = [ping(), ping(accuracy_m=None), ping(accuracy_m=200.0), ping(lat=90.0, lon=-180.0)]
+
+
+def test_suspects_name_every_ping_static_rejects_for_position_or_accuracy() -> None:
+    """The columnar pre-check names every bad fix and none of the clean ones."""
+    f = PingFilter(FilterSettings())
+    pings = CLEAN + STATIC_CASES
+    columns = Columns.of(pings)
+    suspects = f.suspects(pings, columns.lat, columns.lon, columns.accuracy_m)
+    assert suspects == set(range(len(CLEAN), len(pings)))
+    for i in suspects:
+        assert f.static(pings[i], NOW.timestamp(), NOW.timestamp()) is not None
+    for candidate in CLEAN:
+        assert f.static(candidate, NOW.timestamp(), NOW.timestamp()) is None

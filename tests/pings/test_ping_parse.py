@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from geotrigger.errors import PingError, Where
+from geotrigger.model import Ping
 from geotrigger.pings import parse_ping, parse_timestamp
 
 GOOD: dict[str, Any] = {
@@ -99,3 +100,24 @@ def test_not_an_object() -> None:
     """A JSON line that is a list, not an object."""
     with pytest.raises(PingError, match="expected an object, got list"):
         parse_ping([1, 2])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["2026-06-12T12:15:30.25+02:00", 1781259330.25, "1781259330.25"]
+)
+def test_parsed_ping_equals_a_checked_one(timestamp: object) -> None:
+    """The parser's pings are the values the checking constructor builds, epoch included."""
+    record = {**GOOD, "timestamp": timestamp, "id": 7, "accuracy_m": 9, "signals": {"hr": 80}}
+    parsed = parse_ping(record)
+    checked = Ping(
+        device_id="dev-1",
+        lat=60.17,
+        lon=24.94,
+        timestamp=T.replace(microsecond=250_000),
+        id="7",
+        accuracy_m=9.0,
+        signals={"hr": 80.0},
+    )
+    assert parsed == checked
+    assert parsed.epoch_s == checked.epoch_s == checked.timestamp.timestamp()
+    assert parsed.timestamp.tzinfo is UTC
