@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geotrigger.cli.replay import format_summary, load_places
+from geotrigger.cli.replay import format_summary, load_places, settle_heap
 from geotrigger.config import load_settings
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import replay
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("no example pings found (examples/pings/*.jsonl in a source checkout)")
     places = load_places(args.places)
     engine = Engine(places, settings=load_settings())
+    settle_heap()
     events: list[Event] = []
     records = itertools.chain.from_iterable(read_numbered(f) for f in files)
     summary = replay(engine, records, sink=events.extend)

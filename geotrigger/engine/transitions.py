@@ -52,7 +52,6 @@ from geotrigger.pings.filters import implied_speed_mps
 
 ENTER, DWELL, EXIT = TransitionKind.ENTER, TransitionKind.DWELL, TransitionKind.EXIT
 FloatArray = npt.NDArray[np.float64]
-_NOWHERE: dict[str, float] = {}  # no place near: never written to
 
 
 class Hysteresis:
@@ -116,8 +115,7 @@ class Hysteresis:
         the device's accepted ping before this one.
         """
         if state.visits:
-            near = dict(zip(place_ids, distances, strict=True)) if place_ids else _NOWHERE
-            self._open_visits(state, ping, ts, prev, prev_ts, acc, near, out)
+            self._open_visits(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
         if any_within or state.pending:
             self._approaches(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
 
@@ -186,14 +184,16 @@ class Hysteresis:
         ts: float,
         prev: Ping | None,
         prev_ts: float,
+        place_ids: Sequence[str],
+        distances: Sequence[float],
         acc: float,
-        near: dict[str, float],
         out: list[Transition],
     ) -> None:
         threshold = self._margin + acc
         closed: list[str] = []
         for place_id, visit in state.visits.items():
-            d = near.get(place_id)
+            # a handful of near places: a scan of the short list beats building a dict
+            d = distances[place_ids.index(place_id)] if place_id in place_ids else None
             if d is None or d > threshold:
                 if self._outside(visit, ping, ts, place_id, d, out):
                     closed.append(place_id)
