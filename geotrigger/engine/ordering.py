@@ -12,23 +12,30 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Iterable
 
 from geotrigger.model import Ping
 
 
 class Reorderer:
-    """A heap with a watermark: push pings in arrival order, get them back in time order."""
+    """A heap with a watermark: push pings in arrival order, get them back in time order.
+
+    Most streams arrive nearly in order, so a ping no older than every ping before it goes to
+    the end of a queue that stays sorted (no heap work at all); only a ping that overtakes
+    others goes to the heap. Release takes the smaller head of the two, by (time, arrival).
+    """
 
     def __init__(self, lateness_s: float) -> None:
         """``lateness_s``: how late (in event time) a ping may arrive and still be ordered."""
         self.lateness_s = lateness_s
+        self._in_order: deque[tuple[float, int, Ping]] = deque()
         self._heap: list[tuple[float, int, Ping]] = []
         self._seq = 0
         self._newest = -math.inf
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._in_order) + len(self._heap)
 
     @property
     def watermark(self) -> float:
@@ -39,13 +46,12 @@ class Reorderer:
         """Take one ping; append to ``out`` the pings that are now safe to release, in order."""
         ts = ping.epoch_s
         self._seq += 1
-        heap = self._heap
-        heapq.heappush(heap, (ts, self._seq, ping))
-        if ts > self._newest:
+        if ts >= self._newest:
+            self._in_order.append((ts, self._seq, ping))
             self._newest = ts
-        watermark = self._newest - self.lateness_s
-        while heap and heap[0][0] <= watermark:
-            out.append(heapq.heappop(heap)[2])
+        else:
+            heapq.heappush(self._heap, (ts, self._seq, ping))
+        self._release(self._newest - self.lateness_s, out)
 
     def push_all(self, pings: Iterable[Ping]) -> list[Ping]:
         """Push many pings; the released ones, in time order."""
@@ -56,6 +62,20 @@ class Reorderer:
 
     def flush(self, out: list[Ping]) -> None:
         """Release everything still held (end of the input), in time order."""
-        heap = self._heap
-        while heap:
-            out.append(heapq.heappop(heap)[2])
+        self._release(math.inf, out)
+
+    def _release(self, watermark: float, out: list[Ping]) -> None:
+        queue, heap = self._in_order, self._heap
+        while queue and not heap:  # the common case: nothing overtook
+            if queue[0][0] > watermark:
+                return
+            out.append(queue.popleft()[2])
+        while queue or heap:
+            if heap and (not queue or heap[0] < queue[0]):
+                if heap[0][0] > watermark:
+                    return
+                out.append(heapq.heappop(heap)[2])
+            else:
+                if queue[0][0] > watermark:
+                    return
+                out.append(queue.popleft()[2])
