@@ -13,6 +13,7 @@ import numpy as np
 from rtree import index as rtree_index
 
 from geotrigger.model import Place
+from geotrigger.spatial.pairs import test_pairs
 from geotrigger.spatial.table import (
     FloatArray,
     IntArray,
@@ -21,7 +22,6 @@ from geotrigger.spatial.table import (
     PlaceTable,
     compile_places,
     concat_tables,
-    test_pairs,
 )
 
 _COARSE_DEG = 0.005  # ~550 m of latitude

@@ -14,6 +14,7 @@ import numpy as np
 from geotrigger.model import Place
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
 from geotrigger.spatial.grid import Grid, expand
+from geotrigger.spatial.pairs import test_pairs
 from geotrigger.spatial.polygons import covers
 from geotrigger.spatial.table import (
     FloatArray,
@@ -21,7 +22,6 @@ from geotrigger.spatial.table import (
     Pings,
     PlaceTable,
     compile_places,
-    test_pairs,
 )
 
 _MATCH_CELL_FACTOR = 0.7

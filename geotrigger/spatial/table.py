@@ -1,10 +1,11 @@
-"""Places compiled to flat arrays, and the exact tests of (point, place) pairs.
+"""Places compiled to flat arrays.
 
 A :class:`PlaceTable` holds one row ("slot") per place: circles as a centre unit vector and a
 radius, polygons as prepared shapely geometries with their bounds, their lon/lat edges and
 their edges projected into a local metric frame (see :mod:`geotrigger.spatial.polygons`).
-Everything is computed once, in vectorised form, when the table is built; :func:`test_pairs`
-then decides many (point, slot) pairs at once without any per-pair Python.
+Everything is computed once, in vectorised form, when the table is built;
+:func:`geotrigger.spatial.pairs.test_pairs` then decides many (point, slot) pairs at once
+without any per-pair Python.
 """
 
 from __future__ import annotations
@@ -16,23 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from geotrigger.model import Circle, Place
 from geotrigger.spatial.geodesy import (
     EARTH_RADIUS_M,
     chord_for_distance,
-    distance_for_chord,
-    distance_to_geometry_m,
     unit_vectors,
 )
-from geotrigger.spatial.polygons import (
-    ALL,
-    covers,
-    edge_distance,
-    frames,
-    lonlat_edges,
-)
+from geotrigger.spatial.polygons import ALL, frames, lonlat_edges
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -127,20 +119,21 @@ class PlaceTable:
         return np.where(self.is_poly, polygon, circle)
 
 
-def _slack(deg: FloatArray) -> FloatArray:
+def slack_deg(deg: FloatArray) -> FloatArray:
+    """Degrees widened by the box slack, so that rounding never drops a true match."""
     return deg * (1.0 + _REL_SLACK) + _ABS_SLACK_DEG
 
 
 def cap_boxes(lat: FloatArray, lon: FloatArray, dist_m: FloatArray, slot: IntArray) -> Boxes:
     """Boxes covering every point within ``dist_m`` of each (lat, lon), split at ±180."""
     ang = np.asarray(dist_m, dtype=np.float64) / EARTH_RADIUS_M
-    dlat = _slack(np.degrees(ang))
+    dlat = slack_deg(np.degrees(ang))
     lat0, lat1 = np.maximum(lat - dlat, -90.0), np.minimum(lat + dlat, 90.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.sin(ang) / np.cos(np.radians(lat))
     # A cap that reaches a pole spans every longitude.
     full = (lat + dlat >= 90.0) | (lat - dlat <= -90.0) | ~(s < 1.0)
-    dlon = np.where(full, 180.0, _slack(np.degrees(np.arcsin(np.clip(s, 0.0, 1.0)))))
+    dlon = np.where(full, 180.0, slack_deg(np.degrees(np.arcsin(np.clip(s, 0.0, 1.0)))))
     return _wrap(lon - dlon, lat0, lon + dlon, lat1, full, slot)
 
 
@@ -170,13 +163,13 @@ def _polygon_boxes(
     pb = shapely.bounds(parts).reshape(-1, 4)
     part_slot = slots[owner]
     tight = Boxes(box=pb, slot=part_slot.astype(np.int64))
-    dlat = _slack(np.full(len(pb), np.degrees(near_m / EARTH_RADIUS_M)))
+    dlat = slack_deg(np.full(len(pb), np.degrees(near_m / EARTH_RADIUS_M)))
     y0, y1 = np.maximum(pb[:, 1] - dlat, -90.0), np.minimum(pb[:, 3] + dlat, 90.0)
     lat_abs = np.maximum(np.abs(pb[:, 1]), np.abs(pb[:, 3]))
     with np.errstate(divide="ignore"):
         s = np.sin(near_m / EARTH_RADIUS_M) / np.cos(np.radians(lat_abs))
     full = (lat_abs + dlat >= 90.0) | ~(s < 1.0)
-    dlon = np.where(full, 180.0, _slack(np.degrees(np.arcsin(np.clip(s, 0.0, 1.0)))))
+    dlon = np.where(full, 180.0, slack_deg(np.degrees(np.arcsin(np.clip(s, 0.0, 1.0)))))
     wide = _wrap(pb[:, 0] - dlon, y0, pb[:, 2] + dlon, y1, full, part_slot.astype(np.int64))
     bounds = shapely.bounds(geoms).reshape(-1, 4)
     # Parts on both sides of ±180 give a bounding box that means nothing: make it pass all.
@@ -286,85 +279,4 @@ def lon_margin_deg(table: PlaceTable, slots: IntArray, within_m: float) -> Float
     """Longitude half-width of ``within_m`` around each polygon at its most polar latitude."""
     s = np.sin(within_m / EARTH_RADIUS_M) / np.cos(np.radians(table.lat_max_abs[slots]))
     reach = table.lat_max_abs[slots] + np.degrees(within_m / EARTH_RADIUS_M) >= 90.0
-    return np.where(reach | ~(s < 1.0), 360.0, _slack(np.degrees(np.arcsin(np.clip(s, 0, 1)))))
-
-
-def test_pairs(
-    table: PlaceTable,
-    pings: Pings,
-    ping: IntArray,
-    slot: IntArray,
-    within_m: float,
-    chord2: FloatArray,
-) -> tuple[BoolArray, FloatArray]:
-    """Decide (point, slot) pairs: whether the place is within ``within_m``, and how far out.
-
-    ``chord2`` is :meth:`PlaceTable.chord2` for ``within_m`` (callers cache it). Returns the
-    decision per pair and the distance outside in metres (valid where the decision is True).
-    """
-    keep = np.zeros(len(ping), dtype=bool)
-    dist = np.zeros(len(ping))
-    # One cap test for every pair (the circle itself, or a cap holding the polygon widened by
-    # within_m) decides circles and prefilters polygons.
-    d2 = _chord2_between(np.take(pings.xyz, ping, axis=0), np.take(table.xyz, slot, axis=0))
-    hit = np.flatnonzero(d2 <= np.take(chord2, slot))
-    poly = table.is_poly[slot[hit]]
-    ci = hit[~poly]
-    keep[ci] = True
-    if within_m > 0.0 and len(ci):
-        out = distance_for_chord(np.sqrt(d2[ci])) - np.take(table.radius_m, slot[ci])
-        dist[ci] = np.maximum(out, 0.0)
-    pi = hit[poly]
-    if len(pi):
-        keep[pi], dist[pi] = _test_polygons(table, pings, ping[pi], slot[pi], within_m)
-    return keep, dist
-
-
-def _chord2_between(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Squared chord between rows of two (n, 3) arrays of unit vectors, column by column."""
-    acc = a[:, 0] - b[:, 0]
-    acc *= acc
-    for k in (1, 2):
-        t = a[:, k] - b[:, k]
-        t *= t
-        acc += t
-    return acc
-
-
-def _test_polygons(
-    table: PlaceTable, pings: Pings, ping: IntArray, slot: IntArray, within_m: float
-) -> tuple[BoolArray, FloatArray]:
-    lat, lon = pings.lat[ping], pings.lon[ping]
-    b = table.bounds[slot]
-    keep = np.zeros(len(ping), dtype=bool)
-    dist = np.zeros(len(ping))
-    if within_m <= 0.0:
-        box = (lon >= b[:, 0]) & (lon <= b[:, 2]) & (lat >= b[:, 1]) & (lat <= b[:, 3])
-        idx = np.flatnonzero(box)
-        keep[idx] = covers(table, slot[idx], lon[idx], lat[idx])
-        return keep, dist
-    m_lat = _slack(np.full(len(ping), np.degrees(within_m / EARTH_RADIUS_M)))
-    m_lon = lon_margin_deg(table, slot, within_m)
-    centre, half = (b[:, 0] + b[:, 2]) / 2.0, (b[:, 2] - b[:, 0]) / 2.0
-    off = np.abs((lon - centre + 540.0) % 360.0 - 180.0)
-    box = (lat >= b[:, 1] - m_lat) & (lat <= b[:, 3] + m_lat) & (off <= half + m_lon)
-    idx = np.flatnonzero(box)
-    inside = covers(table, slot[idx], lon[idx], lat[idx])
-    keep[idx[inside]] = True
-    out = idx[~inside]
-    if len(out) == 0:
-        return keep, dist
-    d = np.empty(len(out))
-    so = slot[out]
-    big = table.huge[so]
-    fine = np.flatnonzero(~big)
-    if len(fine):
-        d[fine] = edge_distance(table, pings.xyz[ping[out[fine]]], so[fine])
-    for k in np.flatnonzero(big).tolist():
-        j = int(ping[out[k]])
-        geom: BaseGeometry = table.dense[so[k]]
-        d[k] = distance_to_geometry_m(geom, float(pings.lat[j]), float(pings.lon[j]))
-    near = d <= within_m
-    keep[out[near]] = True
-    dist[out[near]] = d[near]
-    return keep, dist
+    return np.where(reach | ~(s < 1.0), 360.0, slack_deg(np.degrees(np.arcsin(np.clip(s, 0, 1)))))
