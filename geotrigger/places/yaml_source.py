@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 
-from geotrigger.errors import Where
+from geotrigger.errors import PlaceError, Where
 from geotrigger.model import MAX_RADIUS_M, MIN_RADIUS_M
 from geotrigger.places.build import timezone_problem
 from geotrigger.places.findings import Finding, error
 from geotrigger.places.raw import Key, RawPlace
+from geotrigger.places.yaml_nodes import as_number, child, key_line, line_of, parse, scalar_text
 
 VERSION = 1
 TOP_KEYS = ("version", "defaults", "places", "description", "attribution")
@@ -28,15 +29,17 @@ PLACE_KEYS = (
     *("opening_hours", "timezone", "dwell_s", "metadata"),
 )
 GEOMETRY_KEYS = ("circle", "polygon", "multipolygon")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster when built
+_CIRCLE_NUMBERS = ("lat", "lon", "radius_m")
 
 
 def read_yaml(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
     """Raw places of one YAML file, and the findings about the file and its keys."""
     try:
-        data, root = _parse(path.read_text(encoding="utf-8"))
+        data, root = parse(path.read_text(encoding="utf-8"), source)
     except (OSError, UnicodeDecodeError) as exc:
         return [], [error("file-unreadable", Where(source=source), f"cannot read: {exc}")]
+    except PlaceError as exc:
+        return [], [error("yaml-aliases", exc.where, exc.reason)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = Where(source=source, line=mark.line + 1 if mark else None)
@@ -46,10 +49,12 @@ def read_yaml(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
     if findings:
         return [], findings
     defaults = data.get("defaults") or {}
-    findings.extend(_check_defaults(defaults, _child(root, "defaults"), source))
+    defaults_node = child(root, "defaults")
+    defaults = _numbers(defaults, defaults_node, ("radius_m", "dwell_s"))
+    findings.extend(_check_defaults(defaults, defaults_node, source))
     if findings:
         return [], findings  # one error for the file, not one per place that inherits it
-    places_node = _child(root, "places")
+    places_node = child(root, "places")
     raws: list[RawPlace] = []
     for i, item in enumerate(data.get("places") or []):
         node = places_node.value[i] if isinstance(places_node, yaml.SequenceNode) else None
@@ -60,29 +65,21 @@ def read_yaml(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
     return raws, findings
 
 
-def _parse(text: str) -> tuple[Any, yaml.Node | None]:
-    """The values and the node tree of one document, with libyaml when it is there."""
-    loader = _LOADER(text)
-    try:
-        root = loader.get_single_node()
-        return (loader.construct_document(root) if root is not None else None), root
-    finally:
-        loader.dispose()
-
-
 def _check_top(data: Any, root: yaml.Node | None, source: str) -> list[Finding]:
     where = Where(source=source, line=1)
     if not isinstance(data, Mapping):
         return [error("yaml-shape", where, "expected a mapping with version and places")]
     findings = _unknown_keys(data, root, TOP_KEYS, source)
     if data.get("version") != VERSION:
-        at = _line_of(_child(root, "version")) or 1
+        at = line_of(child(root, "version")) or 1
         msg = f"version must be {VERSION}, got {data.get('version')!r}"
         findings.append(error("yaml-version", Where(source=source, line=at), msg))
     if not isinstance(data.get("places"), list):
-        findings.append(error("yaml-shape", where, "places must be a list of places"))
+        here = Where(source=source, line=key_line(root, "places"))
+        findings.append(error("yaml-shape", here, "places must be a list of places"))
     if not isinstance(data.get("defaults") or {}, Mapping):
-        findings.append(error("yaml-shape", where, "defaults must be a mapping"))
+        here = Where(source=source, line=key_line(root, "defaults"))
+        findings.append(error("yaml-shape", here, "defaults must be a mapping"))
     return findings
 
 
@@ -99,7 +96,7 @@ def _check_defaults(
     }
     for key, problem in problems.items():
         if problem is not None:
-            where = Where(source=source, line=_key_line(node, key))
+            where = Where(source=source, line=key_line(node, key))
             findings.append(error("defaults-invalid", where, f"defaults {key}: {problem}"))
     return findings
 
@@ -119,29 +116,45 @@ def _is_words(value: Any) -> bool:
 def _raw_place(
     item: Any, node: yaml.Node | None, source: str, defaults: Mapping[str, Any]
 ) -> tuple[RawPlace | None, list[Finding]]:
-    where = Where(source=source, line=_line_of(node))
-    if not isinstance(item, Mapping):
+    where = Where(source=source, line=line_of(node))
+    if not isinstance(item, Mapping) or not isinstance(node, yaml.MappingNode):
         return None, [error("yaml-shape", where, "a place must be a mapping of fields")]
-    if isinstance(item.get("id"), str | int) and not isinstance(item.get("id"), bool):
-        where = Where(source=source, line=where.line, item_id=str(item["id"]))
+    fields = _as_written(item, node)
+    if isinstance(fields.get("id"), str | int) and not isinstance(fields.get("id"), bool):
+        where = Where(source=source, line=where.line, item_id=str(fields["id"]))
     findings = _unknown_keys(item, node, PLACE_KEYS, source, where.item_id)
-    given = [k for k in GEOMETRY_KEYS if k in item]
-    geometry = (given[0], item[given[0]]) if given else None
+    given = [k for k in GEOMETRY_KEYS if k in fields]
+    geometry = (given[0], fields[given[0]]) if given else None
     if len(given) > 1:
         msg = f"give exactly one of circle, polygon, multipolygon (found {', '.join(given)})"
         findings.append(error("geometry-ambiguous", where, msg))
-    lines: dict[Key, int] = {}
-    if node is not None:
-        _collect_lines(node, (), lines)
     raw = RawPlace(
         where=where,
-        fields=item,
+        fields=fields,
         geometry=geometry,
-        lines=lines,
+        lines=_collect_lines(node),
         file_defaults=defaults,
         findings=tuple(findings),
     )
     return raw, []
+
+
+def _as_written(item: Mapping[str, Any], node: yaml.MappingNode) -> dict[str, Any]:
+    """The fields, with a numeric-looking id as written and YAML 1.2 floats as numbers.
+
+    YAML 1.1 reads ``id: 0123`` as 83 and ``12:30`` as 750; an id is a name, so it keeps its
+    text. It reads ``5e3`` as text; a number field takes it as the number it is.
+    """
+    fields = dict(_numbers(item, node, ("dwell_s",)))
+    text = scalar_text(child(node, "id"))
+    if text is not None:
+        fields["id"] = text
+    if "circle" in fields:
+        fields["circle"] = _numbers(fields["circle"], child(node, "circle"), _CIRCLE_NUMBERS)
+    for key in ("polygon", "multipolygon"):
+        if key in fields:
+            fields[key] = _positions(fields[key], child(node, key))
+    return fields
 
 
 def _unknown_keys(
@@ -158,7 +171,7 @@ def _unknown_keys(
         guess = difflib.get_close_matches(str(key), allowed, n=1)
         expected = f" (expected one of {', '.join(allowed)})"
         hint = f" (did you mean {guess[0]!r}?)" if guess else expected
-        where = Where(source=source, line=_key_line(node, str(key)), item_id=item_id)
+        where = Where(source=source, line=key_line(node, str(key)), item_id=item_id)
         findings.append(error("unknown-key", where, f"unknown key {key!r}{hint}"))
     findings.extend(_duplicate_keys(node, source, item_id))
     return findings
@@ -172,34 +185,50 @@ def _duplicate_keys(node: yaml.Node | None, source: str, item_id: str | None) ->
     findings = []
     for key_node, _ in node.value:
         if key_node.value in seen:
-            where = Where(source=source, line=_line_of(key_node), item_id=item_id)
+            where = Where(source=source, line=line_of(key_node), item_id=item_id)
             findings.append(error("duplicate-key", where, f"key {key_node.value!r} is repeated"))
         seen.add(key_node.value)
     return findings
 
 
-def _collect_lines(node: yaml.Node, key: Key, lines: dict[Key, int]) -> None:
+def _collect_lines(node: yaml.MappingNode) -> dict[Key, int]:
+    """Lines of a place's own keys and of its geometry, the only lines findings point at.
+
+    Metadata and other values are not walked, and a node met twice (an alias) only once.
+    """
+    lines: dict[Key, int] = {}
+    seen: set[int] = set()
+    for key_node, value_node in node.value:
+        key = (str(key_node.value),)
+        if key[0] in GEOMETRY_KEYS:
+            _walk_lines(value_node, key, lines, seen)
+        lines[key] = key_node.start_mark.line + 1
+    return lines
+
+
+def _walk_lines(node: yaml.Node, key: Key, lines: dict[Key, int], seen: set[int]) -> None:
     lines[key] = node.start_mark.line + 1
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _collect_lines(value_node, (*key, str(key_node.value)), lines)
+            _walk_lines(value_node, (*key, str(key_node.value)), lines, seen)
             lines[(*key, str(key_node.value))] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
-        for i, child in enumerate(node.value):
-            _collect_lines(child, (*key, i), lines)
+        for i, item in enumerate(node.value):
+            _walk_lines(item, (*key, i), lines, seen)
 
 
-def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    return next((v for k, v in node.value if k.value == key), None)
+def _numbers(data: Mapping[str, Any], node: yaml.Node | None, keys: tuple[str, ...]) -> Any:
+    """``data`` with the plain scalars at ``keys`` that YAML 1.2 reads as numbers made floats."""
+    if not isinstance(data, Mapping) or not any(isinstance(data.get(k), str) for k in keys):
+        return data
+    return {k: as_number(v, child(node, k)) if k in keys else v for k, v in data.items()}
 
 
-def _key_line(node: yaml.Node | None, key: str) -> int | None:
-    if not isinstance(node, yaml.MappingNode):
-        return _line_of(node)
-    return next((_line_of(k) for k, _ in node.value if k.value == key), _line_of(node))
-
-
-def _line_of(node: yaml.Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
+def _positions(value: Any, node: yaml.Node | None) -> Any:
+    """Polygon coordinates with YAML 1.2 floats (``6.01e1``) read as numbers."""
+    if isinstance(value, list) and isinstance(node, yaml.SequenceNode):
+        return [_positions(v, n) for v, n in zip(value, node.value, strict=False)]
+    return as_number(value, node)

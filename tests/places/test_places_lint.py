@@ -272,7 +272,7 @@ def test_fix_repairs_only_when_asked(tmp_path: Path) -> None:
         ("version: 2\nplaces: []\n", "yaml-version", 1),  # unsupported version
         ("places: []\n", "yaml-version", 1),  # no version at all
         ("version: 1\nplaces:\n  - id: a\n   name: b\n", "yaml-syntax", 4),  # bad indent
-        ("version: 1\nplaces: {}\n", "yaml-shape", 1),  # places not a list
+        ("version: 1\nplaces: {}\n", "yaml-shape", 2),  # places not a list: at its key
         ("version: 1\nplace: []\n", "unknown-key", 2),  # misspelt top key
         ("- 1\n", "yaml-shape", 1),  # not a mapping
         ("version: 1\ndefaults: {radius: 5}\nplaces: []\n", "unknown-key", 2),  # bad default
