@@ -100,6 +100,11 @@ def run() -> list[Row]:
         for start in range(0, len(lats), 1000):
             index.near(lats[start : start + 1000], lons[start : start + 1000], near_m)
 
+    def engine_only() -> None:
+        engine = Engine(settings=settings, index=index)
+        for start in range(0, len(pings), 1000):
+            engine.process(pings[start : start + 1000])
+
     transitions = 0
 
     def whole() -> None:
@@ -110,6 +115,7 @@ def run() -> list[Row]:
 
     base = median_rate(parse, len(lines), repeat=3)
     matched = median_rate(match, len(lines), repeat=3)
+    engine_rate = median_rate(engine_only, len(lines), repeat=3)
     total = median_rate(whole, len(lines), repeat=3)
     note = f"{DEVICES:,} devices, {transitions:,} transitions"
     return [
@@ -126,6 +132,14 @@ def run() -> list[Row]:
             value=matched,
             unit="pings/s",
             ratio=matched / base,
+        ),
+        Row(
+            group=GROUP,
+            name="engine only: filter, match, transitions",
+            value=engine_rate,
+            unit="pings/s",
+            ratio=engine_rate / base,
+            note="parsed pings, in time order, 1000 per batch",
         ),
         Row(
             group=GROUP,

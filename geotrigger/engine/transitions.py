@@ -133,11 +133,10 @@ class Hysteresis:
     ) -> None:
         """Count the fix towards an enter of each place it is within; cancel the others."""
         visits, pending = state.visits, state.pending
-        within = [
-            (place_id, d)
-            for place_id, d in zip(place_ids, distances, strict=True)
-            if d <= acc and place_id not in visits
-        ]
+        within: list[tuple[str, float]] = []
+        for place_id, d in zip(place_ids, distances, strict=True):
+            if d <= acc and place_id not in visits:
+                within.append((place_id, d))
         if pending:
             keep = {place_id for place_id, _ in within}
             for place_id in [p for p in pending if p not in keep]:
