@@ -1,4 +1,4 @@
-"""Checks across places: duplicate ids, swapped-looking coordinates, overlaps within a brand.
+"""Checks across places: duplicate ids, places far from the others, overlaps within a brand.
 
 These need every place at once, so they run after each place has been built on its own.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
@@ -16,11 +16,11 @@ from shapely.geometry import Point
 
 from geotrigger.errors import Where
 from geotrigger.model import Circle, Place
-from geotrigger.places.findings import Finding, error, fixed, warning
+from geotrigger.places.findings import Finding, error, warning
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT, distance_to_geometry_m, haversine_m
-from geotrigger.spatial.geometry import swap_xy
 
-# A place this far from the others whose swapped position lands among them was typed [lat, lon].
+# A place this far from the others whose swapped position lands among them may have been typed
+# [lat, lon]; or it is a real store far away. Only a warning.
 FAR_M = 500_000.0
 
 
@@ -32,11 +32,10 @@ class Entry:
     where: Where
 
 
-def lint(entries: Sequence[Entry], *, fix: bool = False) -> tuple[list[Entry], list[Finding]]:
-    """The entries that pass the checks across places (maybe repaired), and the findings."""
+def lint(entries: Sequence[Entry]) -> tuple[list[Entry], list[Finding]]:
+    """The entries that pass the checks across places, and the findings."""
     kept, findings = _unique(entries)
-    kept, more = _swapped(kept, fix=fix)
-    findings.extend(more)
+    findings.extend(_far_away(kept))
     findings.extend(brand_overlaps(kept))
     return kept, findings
 
@@ -54,30 +53,29 @@ def _unique(entries: Sequence[Entry]) -> tuple[list[Entry], list[Finding]]:
     return list(first.values()), findings
 
 
-def _swapped(entries: list[Entry], *, fix: bool) -> tuple[list[Entry], list[Finding]]:
-    """Places whose (lat, lon) look exchanged, judged against where the other places are."""
+def _far_away(entries: list[Entry]) -> list[Finding]:
+    """Warnings for places far from the others that would sit among them if (lat, lon) swapped.
+
+    Only a hint: a chain may really have one store on another continent, so nothing is moved,
+    not even with ``fix`` (positions impossible as given are swapped when the place is built).
+    """
     if len(entries) < 3:
-        return entries, []  # too few places to know the expected region
+        return []  # too few places to know the expected region
     points = [_lat_lon(e.place) for e in entries]
     ref = (median(p[0] for p in points), median(p[1] for p in points))
-    kept: list[Entry] = []
     findings: list[Finding] = []
     for entry, (lat, lon) in zip(entries, points, strict=True):
         away = float(haversine_m(ref[0], ref[1], lat, lon))
         swapped = float(haversine_m(ref[0], ref[1], lon, lat)) if abs(lon) <= 90 else math.inf
         if away < FAR_M or swapped > away / 10.0:
-            kept.append(entry)
             continue
         msg = (
-            f"coordinates look swapped: ({lat:.5f}, {lon:.5f}) is {away / 1000:.0f} km from the "
-            f"other places, ({lon:.5f}, {lat:.5f}) would be {swapped / 1000:.0f} km"
+            f"coordinates may be swapped: ({lat:.5f}, {lon:.5f}) is {away / 1000:.0f} km from "
+            f"the other places, ({lon:.5f}, {lat:.5f}) would be {swapped / 1000:.0f} km; "
+            "check them (not changed, even with --fix)"
         )
-        if fix:
-            findings.append(fixed("coord-swapped", entry.where, msg))
-            kept.append(Entry(_swap(entry.place), entry.where))
-        else:
-            findings.append(error("coord-swapped", entry.where, msg))
-    return kept, findings
+        findings.append(warning("coord-far", entry.where, msg))
+    return findings
 
 
 def brand_overlaps(entries: Sequence[Entry]) -> list[Finding]:
@@ -126,13 +124,6 @@ def _lat_lon(place: Place) -> tuple[float, float]:
         return g.lat, g.lon
     p: Point = g.representative_point()
     return p.y, p.x
-
-
-def _swap(place: Place) -> Place:
-    g = place.geometry
-    if isinstance(g, Circle):
-        return replace(place, geometry=Circle(lat=g.lon, lon=g.lat, radius_m=g.radius_m))
-    return replace(place, geometry=swap_xy(g))
 
 
 def _loc(where: Where) -> str:

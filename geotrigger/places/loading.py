@@ -68,7 +68,7 @@ def load_places(
             findings.extend(about)
             if place is not None:
                 entries.append(Entry(place, raw.at()))
-    kept, more = lint(entries, fix=fix)
+    kept, more = lint(entries)
     findings.extend(more)
     findings.sort(key=_order)
     return LoadResult(tuple(e.place for e in kept), tuple(findings))

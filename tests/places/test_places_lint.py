@@ -234,21 +234,41 @@ def test_brand_overlap_needs_same_brand_and_real_overlap(tmp_path: Path) -> None
     assert not [f for f in run(tmp_path, far).findings if f.code == "brand-overlap"]
 
 
-def test_swapped_against_the_region(tmp_path: Path) -> None:
-    # Both orders are valid numbers, but one place sits in the Indian Ocean among Helsinki's.
-    body = "".join(
+def circles(points: list[tuple[float, float]]) -> str:
+    """YAML places p0, p1, ... 50 m round at the given (lat, lon); p<i> starts on line 4 + 3i."""
+    return "".join(
         f"  - id: p{i}\n    name: P\n    circle: {{lat: {lat}, lon: {lon}, radius_m: 50}}\n"
-        for i, (lat, lon) in enumerate(
-            [(60.17, 24.94), (60.16, 24.93), (60.18, 24.95), (24.94, 60.17)]
-        )
+        for i, (lat, lon) in enumerate(points)
     )
-    result = run(tmp_path, body)
-    (finding,) = result.errors
-    assert (finding.code, finding.where.item_id, finding.where.line) == ("coord-swapped", "p3", 13)
-    assert len(result.places) == 3
-    fixed = run(tmp_path, body, fix=True)
-    assert not fixed.errors and len(fixed.places) == 4
-    assert fixed.repaired[0].message.startswith("repaired: coordinates look swapped")
+
+
+HELSINKI = [(60.17, 24.94), (60.16, 24.93), (60.18, 24.95)]
+
+
+@pytest.mark.parametrize(
+    ("points", "far"),
+    [
+        # typed [lat, lon]: lands in the Indian Ocean, swapped it sits among the others
+        ([*HELSINKI, (24.94, 60.17)], "p3"),
+        # a real store of a Baltic chain in Dubai: swapped it would be near Riga, but it is real
+        ([(56.95, 24.10), (56.96, 24.12), (54.69, 25.28), (25.197, 55.279)], "p3"),
+        # far away, but swapped it would be no nearer: not even a hint
+        ([*HELSINKI, (-33.87, 151.21)], None),
+    ],
+)
+def test_far_from_the_others_is_a_warning_never_fixed(
+    tmp_path: Path, points: list[tuple[float, float]], far: str | None
+) -> None:
+    for fix in (False, True):
+        result = run(tmp_path, circles(points), fix=fix)
+        assert not result.errors and not result.repaired
+        assert len(result.places) == len(points)
+        found = [f for f in result.warnings if f.code == "coord-far"]
+        assert [f.where.item_id for f in found] == ([far] if far else [])
+        if far:
+            assert found[0].where.line == 13 and "may be swapped" in found[0].message
+            moved = next(p for p in result.places if p.id == far)
+            assert (moved.geometry.lat, moved.geometry.lon) == points[3]  # type: ignore[union-attr]
 
 
 def test_fix_repairs_only_when_asked(tmp_path: Path) -> None:

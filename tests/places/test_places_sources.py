@@ -232,23 +232,45 @@ def test_converter_output_is_current(repo_root: Path, shared_fixtures: Path) -> 
     assert module.build(source) == committed
 
 
-def test_geojson_point_that_looks_swapped(tmp_path: Path) -> None:
-    # Feature 3 gives [lat, lon]: its "lon" 60.17 is a latitude of the region of the others.
-    coords = [[24.94, 60.17], [24.95, 60.16], [24.93, 60.18], [60.17, 24.94]]
+@pytest.mark.parametrize(
+    ("last", "fix", "severity", "code", "lat_lon"),  # lat_lon: of the place as loaded
+    [
+        # [lat, lon] that are both possible: a warning, left alone even with fix
+        ([60.17, 24.94], True, Severity.WARNING, "coord-far", (24.94, 60.17)),
+        # a latitude over 90 is impossible as given: an error...
+        ([24.94, 160.17], False, Severity.ERROR, "coord-swapped", None),
+        # ...that fix swaps back
+        ([24.94, 160.17], True, Severity.FIXED, "coord-swapped", (24.94, 160.17)),
+    ],
+)
+def test_geojson_point_that_looks_swapped(
+    tmp_path: Path,
+    last: list[float],
+    fix: bool,
+    severity: Severity,
+    code: str,
+    lat_lon: tuple[float, float] | None,
+) -> None:
+    # Feature 3 gives [lat, lon] (GeoJSON wants [lon, lat]); the others are in Helsinki.
+    coords = [[24.94, 60.17], [24.95, 60.16], [24.93, 60.18], last]
     feats = [
         feature({"type": "Point", "coordinates": c}, f"p{i}", name="P", radius_m=40)
         for i, c in enumerate(coords)
     ]
-    path = write(tmp_path / "f.geojson", collection(*feats))
-    (finding,) = load_places([path]).errors
-    assert (finding.code, finding.where.feature, finding.where.item_id) == (
-        "coord-swapped",
+    result = load_places([write(tmp_path / "f.geojson", collection(*feats))], fix=fix)
+    (finding,) = result.findings
+    assert (finding.severity, finding.code, finding.where.feature, finding.where.item_id) == (
+        severity,
+        code,
         3,
         "p3",
     )
-    repaired = load_places([path], fix=True)
-    fixed = next(p for p in repaired.places if p.id == "p3")
-    assert fixed.geometry == Circle(lat=60.17, lon=24.94, radius_m=40.0)
+    place = next((p for p in result.places if p.id == "p3"), None)
+    if lat_lon is None:
+        assert place is None
+    else:
+        assert place is not None
+        assert place.geometry == Circle(lat=lat_lon[0], lon=lat_lon[1], radius_m=40.0)
 
 
 def test_yaml_polygon_across_the_antimeridian(tmp_path: Path) -> None:
