@@ -172,7 +172,7 @@ class Parser:
                 if start.day is not None and self._is_number(digits=(1, 2)):
                     end = DateSpec(start.year, start.month, self._day_number())
                 else:
-                    end = self._date(year=start.year)
+                    end = self._end_date(start)
             ranges.append((start, end))
             if not (self._is("punct", ",") and self._is_date_start(offset=1)):
                 break
@@ -188,6 +188,17 @@ class Parser:
     def _is_number(self, *, digits: tuple[int, ...], offset: int = 0) -> bool:
         tok = self._peek(offset)
         return tok is not None and tok.kind == "num" and len(tok.text) in digits
+
+    def _end_date(self, start: DateSpec) -> DateSpec:
+        """The end of a range; without its own year it is in the start's year, or the next
+        one when it comes before the start in the calendar (``2024 Dec-Jan``)."""
+        own_year = self._is_number(digits=(4,))
+        end = self._date(year=start.year)
+        if own_year or start.year is None:
+            return end
+        if (end.month, end.day or 1) < (start.month, start.day or 1):
+            return DateSpec(start.year + 1, end.month, end.day)
+        return end
 
     def _date(self, year: int | None = None) -> DateSpec:
         if self._is_number(digits=(4,)):

@@ -84,6 +84,14 @@ CASES = [
     ("Sep-May: Fr 18:00-22:00", local("2024-07-19 19:00"), False),
     ("2017 Jul 1 - 2017 Aug 8 off; Mo-Fr 09:00-17:00", local("2024-07-15 12:00"), True),
     ("Mo-Fr 09:00-17:00; 2024 Jul 1 - 2024 Aug 8 off", local("2024-07-15 12:00"), False),
+    # a dated range over the year end ends in the next year (Sun 2024-12-29, Wed 2025-01-15)
+    ("2024 Dec-Jan Mo-Su 10:00-18:00", local("2024-12-29 12:00"), True),
+    ("2024 Dec-Jan Mo-Su 10:00-18:00", local("2025-01-15 12:00"), True),
+    ("2024 Dec-Jan Mo-Su 10:00-18:00", local("2025-02-03 12:00"), False),  # after it
+    ("2024 Dec-Jan Mo-Su 10:00-18:00", local("2024-01-15 12:00"), False),  # the January before
+    ("2024 Dec 20-Jan 5 Mo-Su 10:00-18:00", local("2025-01-03 12:00"), True),  # with days
+    ("2024 Dec 20-Jan 5 Mo-Su 10:00-18:00", local("2025-01-06 12:00"), False),
+    ("2024 Dec-2026 Jan Mo-Su 10:00-18:00", local("2025-07-15 12:00"), True),  # its own year
     # a comment alone says nothing definite: not open
     ('"by appointment"', local("2024-01-15 12:00"), False),
     ('Mo-Fr 11:00-15:00 open "Lunch"', local("2024-01-15 12:00"), True),
