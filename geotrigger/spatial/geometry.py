@@ -119,6 +119,11 @@ def _build_one(rings: Any, prefix: Path, fix: bool, issues: list[Issue]) -> Base
         msg = "ring winds around a pole; split it into parts that do not contain a pole"
         issues.append(Issue(code="ring-pole", message=msg, path=prefix))
         return None
+    flat = [r for r, ring in enumerate(unwrapped) if _collinear(ring)]
+    if flat:
+        msg = "ring has no area: its corners lie on one line"
+        issues.append(Issue(code="ring-no-area", message=msg, path=(*prefix, flat[0])))
+        return None
     shell, holes = unwrapped[0], [_align(h, unwrapped[0]) for h in unwrapped[1:]]
     polygon = _validated(Polygon(shell, holes), prefix, fix, issues)
     return None if polygon is None else _split_antimeridian(polygon)
@@ -164,6 +169,12 @@ def _closed(
             return None
         coords = [*coords, coords[0]]
     return coords
+
+
+def _collinear(ring: list[tuple[float, float]]) -> bool:
+    """True when every corner of the ring lies on one straight line (in lon/lat)."""
+    pts = np.asarray(ring, dtype=np.float64)
+    return bool(np.linalg.matrix_rank(pts - pts.mean(axis=0), tol=1e-12) < 2)
 
 
 def _unwrap(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -235,7 +246,7 @@ def describe_invalid(geometry: BaseGeometry) -> str:
     at = f"({float(m['y']):.5f}, {lon:.5f})"
     what = m["what"].strip().lower()
     if what == "self-intersection" and isinstance(geometry, MultiPolygon):
-        what = "parts overlap"
+        what = _how_parts_meet(geometry)
     words = {
         "self-intersection": "polygon is self-intersecting",
         "ring self-intersection": "ring touches itself",
@@ -245,8 +256,25 @@ def describe_invalid(geometry: BaseGeometry) -> str:
         "too few points": "ring has too few distinct points",
         "nested holes": "holes are nested",
         "parts overlap": "parts of the multipolygon overlap",
+        "parts share an edge": "parts of the multipolygon share an edge",
     }
-    return f"{words.get(what, what)} at {at}"
+    message = f"{words.get(what, what)} at {at}"
+    if what == "parts share an edge":
+        message += " (parts may touch only at points: merge them into one polygon)"
+    return message
+
+
+def _how_parts_meet(geometry: MultiPolygon) -> str:
+    """Why valid parts make an invalid multipolygon: their insides overlap, or they share an
+    edge (touching at single points is valid)."""
+    parts = list(geometry.geoms)
+    if not all(p.is_valid for p in parts):
+        return "self-intersection"
+    for i, a in enumerate(parts):
+        for b in parts[i + 1 :]:
+            if shapely.relate_pattern(a, b, "T********"):
+                return "parts overlap"
+    return "parts share an edge"
 
 
 def _polygons_of(geoms: Sequence[BaseGeometry]) -> list[Polygon]:

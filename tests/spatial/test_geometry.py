@@ -187,3 +187,42 @@ def test_antimeridian_split_keeps_containment(
     assume(abs(lon - west) > 1e-6 and abs(lon - east) > 1e-6)  # on the edge either is right
     wrapped = lon - 360.0 if lon > 180.0 else lon
     assert shapely.intersects_xy(geometry, wrapped, lat) == (west < lon < east)
+
+
+UNIT = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        # touching at one corner is a valid multipolygon
+        ([[[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]], None),
+        # sharing an edge is not, and is called that rather than an overlap
+        ([[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]], "parts of the multipolygon share an edge"),
+        # insides that meet are an overlap
+        ([[[0.5, 0], [2, 0], [2, 1], [0.5, 1], [0.5, 0]]], "parts of the multipolygon overlap"),
+    ],
+)
+def test_how_multipolygon_parts_meet(other: list, message: str | None) -> None:
+    built = build_multipolygon([UNIT, other])
+    assert built.ok is (message is None)
+    assert [i.message.split(" at ")[0] for i in built.issues] == ([message] if message else [])
+
+
+@pytest.mark.parametrize(
+    ("ring", "path"),
+    [
+        # three corners on one line: no area, not a self-intersection
+        ([[0, 0], [1, 0], [2, 0], [0, 0]], (0,)),
+        # a diagonal line too
+        ([[0, 0], [1, 1], [2, 2], [3, 3], [0, 0]], (0,)),
+    ],
+)
+def test_ring_without_area(ring: list, path: tuple[int, ...]) -> None:
+    built = build_polygon([ring])
+    (issue,) = built.issues
+    assert (issue.code, issue.path, issue.message) == (
+        "ring-no-area",
+        path,
+        "ring has no area: its corners lie on one line",
+    )
