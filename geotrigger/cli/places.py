@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import IO, Any
 
-from geotrigger.model import Ping
+from geotrigger.model import Ping, Rejection
 from geotrigger.places import LoadDefaults, LoadResult, load_places, load_places_strict
+from geotrigger.places.zones import timezone_problem
 from geotrigger.spatial import PlaceIndex
 
 BATCH = 4096  # pings per call of the index: amortises the batch path, keeps memory flat
+SHOW_MALFORMED = 20  # malformed records listed one by one; the rest are counted
 
 
 def register(subparsers: Any) -> None:
@@ -50,9 +52,18 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timezone",
+        type=_zone,
         metavar="ZONE",
         help="IANA time zone assumed for places with opening hours and no zone",
     )
+
+
+def _zone(value: str) -> str:
+    """An IANA zone name, checked when the arguments are parsed (a usage error if not)."""
+    problem = timezone_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def defaults_from_args(args: argparse.Namespace) -> LoadDefaults:
@@ -91,24 +102,45 @@ def _summary_line(result: LoadResult) -> str:
 
 
 def run_match(args: argparse.Namespace) -> int:
-    """Write one JSON line per ping with the sorted ids of the places covering it."""
-    from geotrigger.pings.files import read_pings  # a sibling layer, needed only here
+    """Write one JSON line per ping with the sorted ids of the places covering it.
+
+    Malformed records are skipped and listed on stderr; 1 when every record was malformed.
+    The pings are opened before the output, so a bad input never truncates it.
+    """
+    from geotrigger.pings.files import read_numbered  # a sibling layer, needed only here
 
     places = load_places_strict(args.places, defaults=defaults_from_args(args)).places
     index = PlaceIndex(places)
-    skipped = 0
-    with _output(args.out) as out:
-        records = iter(read_pings(args.pings))
-        while chunk := list(islice(records, BATCH)):
-            pings = [p for p in chunk if isinstance(p, Ping)]
-            skipped += len(chunk) - len(pings)
-            _write_matches(index, pings, out)
-    if skipped:
-        print(f"geotrigger: {skipped} malformed records skipped", file=sys.stderr)
-    return 0
+    records = iter(read_numbered(args.pings))
+    chunk = list(islice(records, BATCH))
+    malformed: list[tuple[int, Rejection]] = []
+    matched = 0
+    try:
+        with _output(args.out) as out:
+            while chunk:
+                pings = [item for _, item in chunk if isinstance(item, Ping)]
+                malformed.extend((n, r) for n, r in chunk if isinstance(r, Rejection))
+                _write_matches(index, pings, out)
+                matched += len(pings)
+                chunk = list(islice(records, BATCH))
+    except _WriteError as exc:
+        print(f"geotrigger: error: {exc}", file=sys.stderr)
+        return 1
+    _report_malformed(args.pings, malformed)
+    return 1 if malformed and not matched else 0
 
 
-def _write_matches(index: PlaceIndex, pings: list[Ping], out: IO[str]) -> None:
+def _report_malformed(source: str, malformed: list[tuple[int, Rejection]]) -> None:
+    for line, rejection in malformed[:SHOW_MALFORMED]:
+        print(f"geotrigger: {source}:{line}: skipped: {rejection.detail}", file=sys.stderr)
+    if len(malformed) > SHOW_MALFORMED:
+        more = len(malformed) - SHOW_MALFORMED
+        print(f"geotrigger: ... and {more} more malformed records", file=sys.stderr)
+    if malformed:
+        print(f"geotrigger: {len(malformed)} malformed records skipped", file=sys.stderr)
+
+
+def _write_matches(index: PlaceIndex, pings: list[Ping], out: _Sink) -> None:
     if not pings:
         return
     matches = index.match([p.lat for p in pings], [p.lon for p in pings])
@@ -117,10 +149,43 @@ def _write_matches(index: PlaceIndex, pings: list[Ping], out: IO[str]) -> None:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+class _WriteError(Exception):
+    """The output file could not be opened or written; the message names it and why."""
+
+
+class _Sink:
+    """Lines to stdout, or to a file whose OSErrors become :class:`_WriteError`."""
+
+    def __init__(self, handle: IO[str], path: str | None) -> None:
+        self.handle, self.path = handle, path
+
+    def write(self, text: str) -> None:
+        if self.path is None:
+            self.handle.write(text)  # stdout: a closed pipe is the caller's business
+            return
+        try:
+            self.handle.write(text)
+        except OSError as exc:
+            raise _WriteError(_cannot_write(self.path, exc)) from exc
+
+
+def _cannot_write(path: str, exc: OSError) -> str:
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
 @contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
+def _output(path: str | None) -> Iterator[_Sink]:
     if path is None:
-        yield sys.stdout
+        yield _Sink(sys.stdout, None)
         return
-    with open(path, "w", encoding="utf-8") as handle:
-        yield handle
+    try:
+        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115  # closed below, checked
+    except OSError as exc:
+        raise _WriteError(_cannot_write(path, exc)) from exc
+    try:
+        yield _Sink(handle, path)
+    finally:
+        try:
+            handle.close()  # flushes: a full disk shows here
+        except OSError as exc:
+            raise _WriteError(_cannot_write(path, exc)) from exc

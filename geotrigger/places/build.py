@@ -6,10 +6,7 @@ not built (its findings say why).
 
 from __future__ import annotations
 
-import difflib
-import functools
 import math
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -20,6 +17,9 @@ from geotrigger.places.findings import Finding, Severity, error, warning
 from geotrigger.places.opening_hours import OsmOpeningHours, parse_opening_hours
 from geotrigger.places.raw import LoadDefaults, RawPlace
 from geotrigger.places.shapes import build_geometry
+from geotrigger.places.zones import timezone_problem
+
+ASSUMED_ZONE = "timezone-assumed"  # the loader sums these up per file
 
 
 def build_place(
@@ -119,31 +119,17 @@ def _metadata(raw: RawPlace, findings: list[Finding]) -> Mapping[str, Any]:
     return {str(k): v for k, v in value.items()}
 
 
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def _timezone(raw: RawPlace, defaults: LoadDefaults) -> tuple[str | None, list[Finding]]:
     value = raw.fields.get("timezone") or raw.file_defaults.get("timezone")
     if value is None:
         if raw.fields.get("opening_hours") is None or defaults.timezone is None:
             return None, []  # no hours: no zone needed (with hours, _hours reports it)
         msg = f"opening hours without a time zone: assuming {defaults.timezone} (loader default)"
-        return defaults.timezone, [warning("timezone-assumed", raw.at("opening_hours"), msg)]
+        return defaults.timezone, [warning(ASSUMED_ZONE, raw.at("opening_hours"), msg)]
     problem = timezone_problem(value)
     if problem is not None:
         return None, [error("timezone-unknown", raw.at("timezone"), problem)]
     return value, []
-
-
-def timezone_problem(value: Any) -> str | None:
-    """Why ``value`` is not an IANA time zone name (with a suggestion), or None if it is."""
-    if isinstance(value, str) and value in _zones():
-        return None
-    guess = difflib.get_close_matches(str(value), sorted(_zones()), n=1)
-    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-    return f"unknown time zone {value!r}{hint}"
 
 
 def _hours(raw: RawPlace, timezone: str | None) -> tuple[OsmOpeningHours | None, list[Finding]]:

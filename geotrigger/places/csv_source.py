@@ -19,6 +19,7 @@ from geotrigger.places.raw import RawPlace
 REQUIRED = ("id", "lat", "lon")
 FIELDS = ("id", "name", "brand", "tags", "opening_hours", "timezone", "dwell_s")
 _NUMBERS = ("lat", "lon", "radius_m", "dwell_s")
+_CIRCLE = ("lat", "lon", "radius_m")
 
 
 def read_csv(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
@@ -37,6 +38,11 @@ def _read_rows(reader: Any, source: str) -> tuple[list[RawPlace], list[Finding]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         msg = f"header lacks {', '.join(missing)} (expected id,name,lat,lon,radius_m,...)"
+        return [], [error("csv-header", Where(source=source, line=1), msg)]
+    repeated = sorted({c for c in header if header.count(c) > 1 and c})
+    if repeated:
+        names = ", ".join(repr(c) for c in repeated)
+        msg = f"header repeats the column(s) {names}: which one is meant?"
         return [], [error("csv-header", Where(source=source, line=1), msg)]
     raws: list[RawPlace] = []
     findings: list[Finding] = []
@@ -69,11 +75,14 @@ def _raw_place(row: dict[str, str], where: Where) -> RawPlace:
             values[key] = number
     fields = {k: values[k] for k in FIELDS if k in values}
     fields["metadata"] = {k: v for k, v in cells.items() if k not in {*FIELDS, *_NUMBERS}}
-    circle = {k: values[k] for k in ("lat", "lon", "radius_m") if values.get(k) is not None}
+    circle = {k: values[k] for k in _CIRCLE if values.get(k) is not None}
+    # A circle number that is not one was reported above; a circle without it would be
+    # reported again as missing.
+    unusable = any(k in cells and values[k] is None for k in _CIRCLE)
     return RawPlace(
         where=where,
         fields=fields,
-        geometry=("circle", circle),
+        geometry=None if unusable else ("circle", circle),
         hours_strict=False,
         findings=tuple(findings),
     )

@@ -26,7 +26,7 @@ _KINDS = {"Polygon": "polygon", "MultiPolygon": "multipolygon"}
 def read_geojson(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]]:
     """Raw places of one GeoJSON file, and the findings about the file and its features."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not content
     except (OSError, UnicodeDecodeError) as exc:
         return [], [error("file-unreadable", Where(source=source), f"cannot read: {exc}")]
     except json.JSONDecodeError as exc:
@@ -37,9 +37,13 @@ def read_geojson(path: Path, source: str) -> tuple[list[RawPlace], list[Finding]
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         msg = "expected a GeoJSON FeatureCollection"
         return [], [error("geojson-shape", Where(source=source), msg)]
+    features = data.get("features")
+    if features is not None and not isinstance(features, list):
+        msg = "features must be a list of Feature objects"
+        return [], [error("geojson-shape", Where(source=source), msg)]
     raws: list[RawPlace] = []
     findings: list[Finding] = []
-    for i, feature in enumerate(data.get("features") or []):
+    for i, feature in enumerate(features or []):  # none at all: the loader says the file is empty
         raw, more = _raw_place(feature, Where(source=source, feature=i))
         findings.extend(more)
         if raw is not None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from geotrigger.errors import PlaceError, Where
 from geotrigger.model import Place
-from geotrigger.places.build import build_place
+from geotrigger.places.build import ASSUMED_ZONE, build_place
 from geotrigger.places.csv_source import read_csv
-from geotrigger.places.findings import Finding, Severity, error
+from geotrigger.places.findings import Finding, Severity, error, warning
 from geotrigger.places.geojson_source import read_geojson
 from geotrigger.places.lint import Entry, lint
 from geotrigger.places.raw import LoadDefaults, RawPlace
@@ -63,11 +63,15 @@ def load_places(
     for path, source in files:
         raws, more = READERS[path.suffix.lower()](path, source)
         findings.extend(more)
+        if not raws and not any(f.severity == Severity.ERROR for f in more):
+            findings.append(warning("file-empty", Where(source=source), "no places in the file"))
+        built: list[Finding] = []
         for raw in raws:
             place, about = build_place(raw, fix=fix, defaults=defaults)
-            findings.extend(about)
+            built.extend(about)
             if place is not None:
                 entries.append(Entry(place, raw.at()))
+        findings.extend(_assumed_zones_summed(built, source, defaults))
     kept, more = lint(entries)
     findings.extend(more)
     findings.sort(key=_order)
@@ -85,16 +89,41 @@ def load_places_strict(
     return result
 
 
+def _assumed_zones_summed(
+    findings: list[Finding], source: str, defaults: LoadDefaults | None
+) -> list[Finding]:
+    """One warning for the file instead of one per place that took the loader's time zone."""
+    assumed = [f for f in findings if f.code == ASSUMED_ZONE]
+    if not assumed or defaults is None:
+        return findings
+    msg = (
+        f"{len(assumed)} place(s) with opening hours and no time zone: "
+        f"assuming {defaults.timezone} (loader default)"
+    )
+    summary = warning(ASSUMED_ZONE, Where(source=source), msg)
+    return [summary, *(f for f in findings if f.code != ASSUMED_ZONE)]
+
+
 def source_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[Finding]]:
     """The files to read, each with its name as the user gave it, and the bad paths."""
     files: list[tuple[Path, str]] = []
     findings: list[Finding] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, name: str) -> None:
+        # The same file named twice (or a file and its folder) is read once.
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            files.append((path, name))
+
     for given in paths:
         path = Path(given)
         where = Where(source=str(given))
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if _is_place_file(p))
-            files.extend((p, str(p)) for p in found if p.is_file())
+            for p in found:
+                if p.is_file():
+                    add(p, str(p))
             if not found:
                 findings.append(error("path-empty", where, "directory has no place files"))
         elif not path.exists():
@@ -103,7 +132,7 @@ def source_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], l
             kinds = ", ".join(sorted(READERS))
             findings.append(error("path-type", where, f"unknown file type (expected {kinds})"))
         else:
-            files.append((path, str(given)))
+            add(path, str(given))
     return files, findings
 
 

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from geotrigger.errors import Where
+from geotrigger.errors import ConfigError, Where
 from geotrigger.places.findings import Finding
+from geotrigger.places.zones import timezone_problem
 
 Key = tuple[str | int, ...]  # a path into the raw fields: ("polygon", 0, 3)
 
@@ -22,6 +23,12 @@ class LoadDefaults:
 
     timezone: str | None = None  # assumed for places with opening hours and no zone
     radius_m: float | None = None  # for points and circles without a radius
+
+    def __post_init__(self) -> None:
+        # A wrong zone here would silently drop the hours of every place that relies on it.
+        problem = None if self.timezone is None else timezone_problem(self.timezone)
+        if problem is not None:
+            raise ConfigError(f"LoadDefaults timezone: {problem}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

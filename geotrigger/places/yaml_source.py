@@ -16,10 +16,10 @@ import yaml
 
 from geotrigger.errors import PlaceError, Where
 from geotrigger.model import MAX_RADIUS_M, MIN_RADIUS_M
-from geotrigger.places.build import timezone_problem
 from geotrigger.places.findings import Finding, error
 from geotrigger.places.raw import Key, RawPlace
 from geotrigger.places.yaml_nodes import as_number, child, key_line, line_of, parse, scalar_text
+from geotrigger.places.zones import timezone_problem
 
 VERSION = 1
 TOP_KEYS = ("version", "defaults", "places", "description", "attribution")

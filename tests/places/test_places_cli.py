@@ -133,3 +133,114 @@ def test_match_refuses_places_with_errors(tmp_path: Path, capsys: pytest.Capture
     pings = write(tmp_path, "", "pings.jsonl")
     assert main(["places", "match", "--places", str(places), "--pings", str(pings)]) == 1
     assert "1 error(s) in the places" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("zone", "said"),
+    [
+        # not a zone at all
+        ("Mars/Base", "unknown time zone 'Mars/Base'"),
+        # the right name in the wrong case: named, with the spelling meant
+        ("europe/helsinki", "(did you mean 'Europe/Helsinki'?)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "match"])
+def test_timezone_option_is_checked_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture, zone: str, said: str, command: str
+) -> None:
+    places = str(write(tmp_path, GOOD))
+    args = [places] if command == "check" else ["--places", places, "--pings", "p.jsonl"]
+    with pytest.raises(SystemExit) as caught:
+        main(["places", command, *args, "--timezone", zone])
+    assert caught.value.code == 2  # a usage error, before anything is read
+    err = capsys.readouterr().err
+    assert "argument --timezone" in err and said in err
+
+
+def test_assumed_timezone_is_one_warning_per_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    rows = "".join(f"s{i},S,60.1{i},24.9,50,Mo-Fr 08:00-17:00\n" for i in range(3))
+    path = write(tmp_path, "id,name,lat,lon,radius_m,opening_hours\n" + rows, "s.csv")
+    assert main(["places", "check", str(path), "--timezone", "Europe/Helsinki"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"warning {path}: 3 place(s) with opening hours and no time zone: "
+        "assuming Europe/Helsinki (loader default)",
+        "3 places loaded; 0 errors, 1 warnings",
+    ]
+
+
+def match_args(tmp_path: Path, pings: Path, out: str | None = None) -> list[str]:
+    args = ["places", "match", "--places", str(write(tmp_path, GOOD)), "--pings", str(pings)]
+    return [*args, "--out", out] if out is not None else args
+
+
+def test_match_opens_the_pings_before_the_output(tmp_path: Path) -> None:
+    # A missing pings file must not truncate what --out already holds.
+    out = write(tmp_path, "earlier results\n", "out.jsonl")
+    assert main(match_args(tmp_path, tmp_path / "missing.jsonl", str(out))) == 1
+    assert out.read_text(encoding="utf-8") == "earlier results\n"
+
+
+@pytest.mark.parametrize(
+    ("out", "reason"),
+    [
+        # a folder that does not exist
+        ("{tmp}/no/such/dir/out.jsonl", "No such file or directory"),
+        # a folder, not a file
+        ("{tmp}", "Is a directory"),
+        # a device that is always full (where there is one)
+        pytest.param(
+            "/dev/full",
+            "No space left on device",
+            marks=pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full"),
+        ),
+    ],
+)
+def test_match_output_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, out: str, reason: str
+) -> None:
+    pings = write(tmp_path, PING, "pings.jsonl")
+    target = out.format(tmp=tmp_path)
+    assert main(match_args(tmp_path, pings, target)) == 1
+    err = capsys.readouterr().err
+    assert err == f"geotrigger: error: cannot write {target}: {reason}\n"
+
+
+PING = '{"id": "p", "device_id": "d", "lat": 60.165, "lon": 24.955, "timestamp": 0}\n'
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "code", "listed", "more"),
+    [
+        # one bad line among good ones: listed with its line and reason, exit 0
+        (2, 1, 0, 1, None),
+        # many bad lines: the first 20 listed, the rest counted
+        (1, 25, 0, 20, "and 5 more malformed records"),
+        # nothing could be matched because every record was malformed: exit 1
+        (0, 3, 1, 3, None),
+        # an empty file is not an error
+        (0, 0, 0, 0, None),
+    ],
+)
+def test_match_lists_malformed_records(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    good: int,
+    bad: int,
+    code: int,
+    listed: int,
+    more: str | None,
+) -> None:
+    pings = write(tmp_path, PING * good + '{"device_id": "d"}\n' * bad, "pings.jsonl")
+    assert main(match_args(tmp_path, pings)) == code
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == good
+    err = captured.err.splitlines()
+    skipped = [line for line in err if ": skipped: " in line]
+    assert len(skipped) == listed
+    if listed:
+        assert skipped[0].startswith(f"geotrigger: {pings}:{good + 1}: skipped: ")
+    assert (more is not None) == any(more in line for line in err if more)
+    assert (f"{bad} malformed records skipped" in captured.err) is (bad > 0)

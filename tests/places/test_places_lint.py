@@ -192,13 +192,13 @@ WARNINGS = [
         8,
         "no holiday calendar",
     ),
-    # hours without a zone take the loader's default, with a warning
+    # hours without a zone take the loader's default, with one warning for the file
     (
         OK + "    opening_hours: 24/7\n",
         {"timezone": "Europe/Helsinki"},
         "timezone-assumed",
-        7,
-        "assuming Europe/Helsinki",
+        None,
+        "1 place(s) with opening hours and no time zone: assuming Europe/Helsinki",
     ),
     # no name: the id stands in
     (
@@ -220,7 +220,9 @@ WARNINGS = [
 
 
 @pytest.mark.parametrize(("body", "defaults", "code", "line", "text"), WARNINGS)
-def test_warnings(tmp_path: Path, body: str, defaults: dict, code: str, line: int, text: str):
+def test_warnings(
+    tmp_path: Path, body: str, defaults: dict, code: str, line: int | None, text: str
+) -> None:
     result = run(tmp_path, body, **defaults)
     found = [f for f in result.findings if f.code == code]
     assert found and found[0].severity == Severity.WARNING, result.findings

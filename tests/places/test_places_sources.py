@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from geotrigger.errors import PlaceError
+from geotrigger.errors import ConfigError, PlaceError
 from geotrigger.model import Circle
 from geotrigger.places import LoadDefaults, Severity, load_places, load_places_strict
 
@@ -177,6 +177,8 @@ def test_csv_rows_and_lines(tmp_path: Path) -> None:
     [
         ("name,lat\nx,1\n", "csv-header", 1),  # no id or lon column
         ("id,lat,lon\na,60,24,extra\n", "csv-shape", 2),  # too many cells
+        ("id,id,lat,lon\na,b,60,24\n", "csv-header", 1),  # a column twice: which one?
+        ("id,lat,lon,radius_m\na,60,24,abc\n", "field-type", 2),  # said once, not also missing
     ],
 )
 def test_csv_errors(tmp_path: Path, text: str, code: str, line: int) -> None:
@@ -304,3 +306,56 @@ def test_schema_matches_the_loader(repo_root: Path) -> None:
     assert set(schema["properties"]) == set(yaml_source.TOP_KEYS)
     assert set(schema["properties"]["defaults"]["properties"]) == set(yaml_source.DEFAULT_KEYS)
     assert set(schema["$defs"]["place"]["properties"]) == set(yaml_source.PLACE_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("s.csv", "id,name,lat,lon,radius_m\n"),  # a header and no rows
+        ("f.geojson", '{"type": "FeatureCollection", "features": []}'),  # no features
+        ("f.geojson", '{"type": "FeatureCollection"}'),  # no features member
+        ("f.geojson", '{"type": "FeatureCollection", "features": null}'),  # features null
+        ("p.yaml", "version: 1\nplaces: []\n"),  # an empty list of places
+    ],
+)
+def test_a_file_without_places_is_one_warning(tmp_path: Path, name: str, text: str) -> None:
+    path = write(tmp_path / name, text)
+    result = load_places([path])
+    (finding,) = result.findings
+    assert (finding.severity, finding.code, finding.where.source) == (
+        Severity.WARNING,
+        "file-empty",
+        str(path),
+    )
+    assert finding.format() == f"warning {path}: no places in the file"
+
+
+def test_geojson_features_not_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.geojson", '{"type": "FeatureCollection", "features": {"a": 1}}')
+    (finding,) = load_places([path]).errors
+    assert (finding.code, finding.message) == (
+        "geojson-shape",
+        "features must be a list of Feature objects",
+    )
+
+
+def test_geojson_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # As some Windows tools write it; CSV already accepted it.
+    path = tmp_path / "f.geojson"
+    path.write_bytes(b"\xef\xbb\xbf" + collection(feature(POINT, "a", radius_m=40)).encode())
+    assert [p.id for p in load_places([path]).places] == ["a"]
+
+
+def test_the_same_file_twice_is_read_once(tmp_path: Path) -> None:
+    # Named twice, by another spelling, and through its folder: one place, no duplicate id.
+    path = write(tmp_path / "p.yaml", YAML)
+    other = tmp_path / "." / "p.yaml"
+    result = load_places([path, other, tmp_path])
+    assert not result.errors and len(result.places) == 3
+
+
+def test_loader_default_timezone_is_checked() -> None:
+    # A wrong zone would silently drop the hours of every place relying on it.
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Base'"):
+        LoadDefaults(timezone="Mars/Base")
+    assert LoadDefaults(timezone="Europe/Helsinki").timezone == "Europe/Helsinki"
