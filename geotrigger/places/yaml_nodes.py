@@ -38,22 +38,25 @@ def parse(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         root = loader.get_single_node()
         if root is None:
             return None, None
-        check_aliases(root, source)
-        written = {id(n): (n, list(n.value)) for n in _mappings(root)}
+        written = [(n, list(n.value)) for n in check_aliases(root, source)]
         data = loader.construct_document(root)
-        for node, value in written.values():
+        for node, value in written:
             node.value = value  # undo the constructor's merge-key rewrite
         return data, root
     finally:
         loader.dispose()
 
 
-def check_aliases(root: yaml.Node, source: str, budget: int = ALIAS_BUDGET) -> None:
-    """PlaceError, naming the line, if aliases expand past ``budget`` values or into a loop.
+def check_aliases(
+    root: yaml.Node, source: str, budget: int = ALIAS_BUDGET
+) -> list[yaml.MappingNode]:
+    """Every mapping node once; PlaceError, naming the line, if aliases expand past ``budget``
+    values or into a loop.
 
     Walks the nodes in document order without descending into a node twice: a node met again
     is an alias, and adds its whole (memoised) size.
     """
+    mappings = [root] if isinstance(root, yaml.MappingNode) else []
     sizes: dict[int, int] = {}
     open_ids = {id(root)}
     extra = 0
@@ -82,6 +85,9 @@ def check_aliases(root: yaml.Node, source: str, budget: int = ALIAS_BUDGET) -> N
         else:
             open_ids.add(id(child))
             stack.append([child, _children(child), 0, 1])
+            if isinstance(child, yaml.MappingNode):
+                mappings.append(child)
+    return mappings
 
 
 def _children(node: yaml.Node) -> list[tuple[yaml.Node, int]]:
@@ -91,22 +97,6 @@ def _children(node: yaml.Node) -> list[tuple[yaml.Node, int]]:
     if isinstance(node, yaml.SequenceNode):
         return [(child, line_of(node) or 0) for child in node.value]
     return []
-
-
-def _mappings(root: yaml.Node) -> list[yaml.MappingNode]:
-    """Every mapping node, once (aliases are not followed again)."""
-    seen: set[int] = set()
-    out: list[yaml.MappingNode] = []
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            out.append(node)
-        todo.extend(child for child, _ in _children(node))
-    return out
 
 
 def scalar_text(node: yaml.Node | None) -> str | None:

@@ -140,3 +140,22 @@ def test_lines_skip_metadata_but_name_geometry(tmp_path: Path) -> None:
         9,
         Severity.ERROR,
     )
+
+
+def test_lines_are_kept_for_keys_and_geometry_only(tmp_path: Path) -> None:
+    # Metadata is never walked for lines; a shape shared through an alias is walked per place.
+    from geotrigger.places.yaml_source import read_yaml
+
+    body = (
+        "  - id: a\n    metadata: {deep: [[1, 2], [3]]}\n    polygon: &shape\n"
+        "      - [[24.9, 60.1], [24.91, 60.1], [24.91, 60.11], [24.9, 60.1]]\n"
+        "  - id: b\n    polygon: *shape\n"
+    )
+    path = tmp_path / "places.yaml"
+    path.write_text(HEAD + body, encoding="utf-8")
+    raws, findings = read_yaml(path, "places.yaml")
+    assert not findings
+    first, second = (dict(r.lines) for r in raws)
+    assert first[("metadata",)] == 5 and not [k for k in first if k[:1] == ("metadata",)][1:]
+    assert first[("polygon", 0, 2)] == 7 and second[("polygon", 0, 2)] == 7
+    assert second[("polygon",)] == 9  # the key of the place's own alias
