@@ -113,31 +113,32 @@ def run_match(args: argparse.Namespace) -> int:
     index = PlaceIndex(places)
     records = iter(read_numbered(args.pings))
     chunk = list(islice(records, BATCH))
-    malformed: list[tuple[int, Rejection]] = []
-    matched = 0
+    shown: list[tuple[int, Rejection]] = []  # the first malformed records; the rest counted
+    matched = malformed = 0
     try:
         with _output(args.out) as out:
             while chunk:
                 pings = [item for _, item in chunk if isinstance(item, Ping)]
-                malformed.extend((n, r) for n, r in chunk if isinstance(r, Rejection))
+                bad = [(n, r) for n, r in chunk if isinstance(r, Rejection)]
+                shown.extend(bad[: SHOW_MALFORMED - len(shown)])
                 _write_matches(index, pings, out)
-                matched += len(pings)
+                matched, malformed = matched + len(pings), malformed + len(bad)
                 chunk = list(islice(records, BATCH))
     except _WriteError as exc:
         print(f"geotrigger: error: {exc}", file=sys.stderr)
         return 1
-    _report_malformed(args.pings, malformed)
+    _report_malformed(args.pings, shown, malformed)
     return 1 if malformed and not matched else 0
 
 
-def _report_malformed(source: str, malformed: list[tuple[int, Rejection]]) -> None:
-    for line, rejection in malformed[:SHOW_MALFORMED]:
+def _report_malformed(source: str, shown: list[tuple[int, Rejection]], total: int) -> None:
+    for line, rejection in shown:
         print(f"geotrigger: {source}:{line}: skipped: {rejection.detail}", file=sys.stderr)
-    if len(malformed) > SHOW_MALFORMED:
-        more = len(malformed) - SHOW_MALFORMED
+    if total > len(shown):
+        more = total - len(shown)
         print(f"geotrigger: ... and {more} more malformed records", file=sys.stderr)
-    if malformed:
-        print(f"geotrigger: {len(malformed)} malformed records skipped", file=sys.stderr)
+    if total:
+        print(f"geotrigger: {total} malformed records skipped", file=sys.stderr)
 
 
 def _write_matches(index: PlaceIndex, pings: list[Ping], out: _Sink) -> None:
