@@ -3,12 +3,15 @@
 :meth:`Engine.process` takes a micro-batch of pings in time order (what
 :class:`~geotrigger.engine.ordering.Reorderer` releases) and runs three phases:
 
-1. the filters, ping by ping, against each device's history (accepting a ping updates that
-   history at once, so the next ping of the same device in the batch is checked against it);
+1. the filters: coordinates and accuracy for the whole batch at once on its
+   :class:`~geotrigger.engine.columns.Columns`, then ping by ping the times and each device's
+   history (accepting a ping updates that history at once, so the next ping of the same
+   device in the batch is checked against it);
 2. one :meth:`~geotrigger.spatial.PlaceIndex.near` call for all accepted pings of the batch,
    with ``within_m = settings.transitions.near_m``: the widest distance the hysteresis needs;
 3. the hysteresis, ping by ping in batch order, so every device still sees its own pings in
-   time order.
+   time order; a ping with no open visit, no pending enter and no place within reach (found
+   for the whole batch at once) is skipped, as nothing can happen to it.
 
 Rejections of a batch come first in its result, then its transitions. Place changes are
 reconciled here too: :meth:`Engine.remove_place` closes the visits of every device inside (and
