@@ -1,7 +1,8 @@
 """GPX tracks (1.0 and 1.1) as pings, streamed with ``xml.etree.ElementTree.iterparse``.
 
-Every ``trkpt``, ``rtept`` and ``wpt`` is a fix of one device, named by the caller (by default
-the file name). GPX carries no horizontal accuracy in metres, so ``accuracy_m`` stays None and
+Every track point (``trkpt``) is a fix of one device, named by the caller (by default the
+file name). Waypoints (``wpt``) and route points (``rtept``) are not read: they are places a
+person marked or a route they planned, not where the device was. GPX carries no horizontal accuracy in metres, so ``accuracy_m`` stays None and
 the engine's ``default_accuracy_m`` applies. A ``speed`` element (GPX 1.0, or Garmin's
 TrackPointExtension) becomes ``speed_mps``. A fix without a ``time`` is a ``malformed``
 rejection whose ``line`` is the fix's 1-based position among the fixes of the file (the
@@ -19,7 +20,7 @@ from geotrigger.errors import PingError, Where
 from geotrigger.model import Ping, Rejection, RejectReason
 from geotrigger.pings.parse import parse_ping
 
-_FIX_TAGS = frozenset({"trkpt", "rtept", "wpt"})
+_FIX_TAG = "trkpt"
 
 
 def _local(tag: str) -> str:
@@ -29,11 +30,11 @@ def _local(tag: str) -> str:
 def iter_gpx(
     handle: IO[bytes], *, device_id: str, source: str | None = None
 ) -> Iterator[tuple[int, Ping | Rejection]]:
-    """Pings from the fixes of a GPX document; PingError when the XML does not parse."""
+    """Pings from the track points of a GPX document; PingError when the XML does not parse."""
     position = 0
     try:
         for _event, elem in ET.iterparse(handle, events=("end",)):
-            if _local(elem.tag) not in _FIX_TAGS:
+            if _local(elem.tag) != _FIX_TAG:
                 continue
             position += 1
             yield position, _fix(elem, device_id, position)
@@ -44,7 +45,7 @@ def iter_gpx(
 
 
 def _fix(elem: ET.Element, device_id: str, position: int) -> Ping | Rejection:
-    kind = _local(elem.tag)
+    kind = _FIX_TAG
     record: dict[str, object] = {
         "device_id": device_id,
         "id": f"{device_id}:{position}",

@@ -115,19 +115,36 @@ def test_gpx_fixes_without_time_are_malformed(shared_fixtures: Path) -> None:
     items = list(read_pings(shared_fixtures / "traces" / "korita-zbevnica.gpx", device_id="hiker"))
     bad = [i for i in items if isinstance(i, Rejection)]
     good = [i for i in items if isinstance(i, Ping)]
-    assert len(items) == 873  # 2 waypoints + 871 track points
+    assert len(items) == 871  # the track points; its 2 waypoints are not fixes
     assert bad and good
     assert all(r.reason is RejectReason.MALFORMED for r in bad)
-    assert bad[0].detail == "GPX wpt number 1 has no time" and bad[0].line == 1
-    assert any("trkpt" in r.detail for r in bad)
+    assert all(r.detail.startswith("GPX trkpt number ") for r in bad)
+    assert bad[0].line == int(bad[0].detail.split()[3])
     assert {p.device_id for p in good} == {"hiker"}
 
 
-def test_gpx_waypoints_and_tracks(shared_fixtures: Path) -> None:
-    """GPX 1.0 with waypoints and a track: both kinds of fix are read."""
+def test_gpx_reads_track_points_not_waypoints(shared_fixtures: Path) -> None:
+    """GPX 1.0 with 7 waypoints and a 296-point track: only the track points are fixes."""
     items = list(read_pings(shared_fixtures / "traces" / "cerknicko-jezero.gpx"))
-    assert len(items) == 303
-    assert sum(isinstance(i, Ping) for i in items) > 250
+    assert len(items) == 296
+    assert all(isinstance(i, Ping) for i in items)
+
+
+def test_gpx_route_points_and_waypoints_are_not_fixes(tmp_path: Path) -> None:
+    """A planned route and a marked spot, both timed, say nothing of where the device was."""
+    doc = (
+        '<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1">'
+        '<wpt lat="60.17" lon="24.94"><time>2026-06-01T10:00:00Z</time></wpt>'
+        '<rte><rtept lat="60.18" lon="24.95"><time>2026-06-01T10:01:00Z</time></rtept></rte>'
+        '<trk><trkseg><trkpt lat="60.19" lon="24.96"><time>2026-06-01T10:02:00Z</time></trkpt>'
+        "</trkseg></trk></gpx>"
+    )
+    path = tmp_path / "mixed.gpx"
+    path.write_text(doc)
+    items = list(read_pings(path))
+    assert len(items) == 1
+    only = items[0]
+    assert isinstance(only, Ping) and only.id == "mixed:1"
 
 
 def test_progress_reports_bytes_read(tmp_path: Path) -> None:
