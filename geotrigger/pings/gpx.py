@@ -2,8 +2,9 @@
 
 Every track point (``trkpt``) is a fix of one device, named by the caller (by default the
 file name). Waypoints (``wpt``) and route points (``rtept``) are not read: they are places a
-person marked or a route they planned, not where the device was. GPX carries no horizontal accuracy in metres, so ``accuracy_m`` stays None and
-the engine's ``default_accuracy_m`` applies. A ``speed`` element (GPX 1.0, or Garmin's
+person marked or a route they planned, not where the device was. GPX carries no horizontal
+accuracy in metres, so ``accuracy_m`` stays None and the engine's ``default_accuracy_m``
+applies. A ``speed`` element (GPX 1.0, or Garmin's
 TrackPointExtension) becomes ``speed_mps``. A fix without a ``time`` is a ``malformed``
 rejection whose ``line`` is the fix's 1-based position among the fixes of the file (the
 stdlib parser does not report source lines). Ping ids are ``<device>:<position>``, so a fix
