@@ -33,7 +33,7 @@ def median_rate(fn: Callable[[], object], items: int, *, repeat: int = 5) -> flo
 
 def print_table(rows: list[Row]) -> None:
     """Print rows as a fixed-width table, grouped."""
-    header = f"{'group':<34} {'measurement':<44} {'median':>14} {'unit':<12} {'ratio':>8}  note"
+    header = f"{'group':<34} {'measurement':<54} {'median':>14} {'unit':<12} {'ratio':>8}  note"
     print(header)
     print("-" * len(header))
     last_group = None
@@ -42,5 +42,5 @@ def print_table(rows: list[Row]) -> None:
         last_group = row.group
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else ""
         print(
-            f"{group:<34} {row.name:<44} {row.value:>14,.0f} {row.unit:<12} {ratio:>8}  {row.note}"
+            f"{group:<34} {row.name:<54} {row.value:>14,.0f} {row.unit:<12} {ratio:>8}  {row.note}"
         )
