@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +16,9 @@ from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy.engine import Connection, make_url
 
+from geotrigger.cli import main
 from geotrigger.model import Circle, Place
+from geotrigger.places import load_places_strict
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT, haversine_m
 from geotrigger.spatial.index import PlaceIndex
 from tests.conftest import require
@@ -158,3 +162,29 @@ def test_index_agrees_with_postgis(connection: Connection) -> None:
     mismatches = [i for i in range(len(lats)) if m.ids(i) != expected[i]]
     assert sum(len(e) for e in expected) > 500  # the sample really exercises matching
     assert not mismatches, [(i, m.ids(i), expected[i]) for i in mismatches[:5]]
+
+
+def test_places_match_agrees_with_postgis_on_the_shipped_places(
+    connection: Connection, repo_root: Path, tmp_path: Path
+) -> None:
+    """`places match` on the shipped Helsinki places (circles, outlines, a hole, a multipolygon)."""
+    places = list(load_places_strict([repo_root / "rules" / "places"]).places)
+    assert any(not isinstance(p.geometry, Circle) for p in places)
+    rng = np.random.default_rng(7)
+    outlined = [p for p in places if not isinstance(p.geometry, Circle)]
+    sample = outlined + [places[i] for i in rng.choice(len(places), 200, replace=False)]
+    lats, lons = _points(rng, sample)
+    pings = tmp_path / "pings.jsonl"
+    with pings.open("w") as handle:
+        for i, (lat, lon) in enumerate(zip(lats.tolist(), lons.tolist(), strict=True)):
+            record = {"id": f"q{i}", "device_id": "probe", "lat": lat, "lon": lon}
+            handle.write(json.dumps({**record, "timestamp": 1_780_000_000 + i}) + "\n")
+    out = tmp_path / "matches.jsonl"
+    argv = ["places", "match", "--places", str(repo_root / "rules" / "places")]
+    assert main([*argv, "--pings", str(pings), "--out", str(out)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = _postgis_matches(connection, places, lats, lons)
+    assert [g["ping_id"] for g in got] == [f"q{i}" for i in range(len(lats))]
+    assert sum(len(e) for e in expected) > 200  # the sample really lands in places
+    mismatches = [(g["ping_id"], g["places"], e) for g, e in zip(got, expected, strict=True)]
+    assert [m for m in mismatches if m[1] != m[2]] == []
