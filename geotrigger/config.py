@@ -50,6 +50,13 @@ class TransitionSettings:
     enter_min_fixes: int = 2
     exit_min_fixes: int = 2
     dwell_max_speed_mps: float = 3.0  # faster than a brisk walk is passing through, not dwelling
+    # A device silent for longer than this (between two accepted pings) has lost its signal:
+    # its open visits end at its last ping before the silence, and its pending enters and exits
+    # are dropped. Without it a phone switched off in a shop stays inside until it reports
+    # again, perhaps days later from home, and that visit lasts days. Phones that track a
+    # place report every few minutes at most, so half an hour of silence is not a quiet phone
+    # standing still. 0 turns it off (visits then end only by leaving or a removed place).
+    signal_lost_s: float = 1800.0
     lateness_s: float = 30.0  # pings are re-ordered by timestamp within this window
     default_accuracy_m: float = 0.0  # assumed when a ping carries no accuracy
 

@@ -232,7 +232,8 @@ class Transition:
     entered_at: datetime | None = None  # start of the visit: its first fix (enter, dwell, exit)
     duration_s: float | None = None  # time inside so far (dwell) or the visit's length (exit)
     distance_m: float | None = None  # distance of the fix outside the place, 0 when inside
-    reason: str | None = None  # why, when not a plain movement (e.g. "place removed")
+    # why, when not a plain movement: e.g. "place removed", "signal lost"
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         _require_utc("transition time", self.at)
@@ -273,8 +274,9 @@ def transition_at_ping(
     distance_m: float | None,
     entered_at: datetime | None,
     duration_s: float | None,
+    reason: str | None = None,
 ) -> Transition:
-    """The transition a ping makes, built without re-checking what the Ping guarantees.
+    """The transition at a ping's time, built without re-checking what the Ping guarantees.
 
     Its time is the ping's timestamp, already aware UTC: the engine emits one of these for a
     large share of pings, and the check of :class:`Transition` would cost more than the rest.
@@ -289,5 +291,5 @@ def transition_at_ping(
     _set_entered_at(event, entered_at)
     _set_duration_s(event, duration_s)
     _set_distance_m(event, distance_m)
-    _set_reason(event, None)
+    _set_reason(event, reason)
     return event

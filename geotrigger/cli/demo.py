@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from geotrigger.cli.replay import format_summary, load_places, settle_heap
 from geotrigger.config import load_settings
-from geotrigger.engine import Engine, Event
+from geotrigger.engine import SIGNAL_LOST, Engine, Event
 from geotrigger.engine.replay import replay
 from geotrigger.errors import ConfigError
 from geotrigger.model import Place, Rejection, Transition, TransitionKind
@@ -91,7 +91,11 @@ def _story(
         text += f" and was dwelling there by {_local(best.at, place)}"
         leave = _exit_after(best, exits)
         if leave is not None and leave.duration_s is not None:
-            text += f"; it left at {_local(leave.at, place)} after {leave.duration_s / 60:.0f} min"
+            when, stay = _local(leave.at, place), f"{leave.duration_s / 60:.0f} min"
+            if leave.reason == SIGNAL_LOST:
+                text += f"; it was last seen there at {when} after {stay}, then fell silent"
+            else:
+                text += f"; it left at {when} after {stay}"
         else:
             text += "; it was still there when the file ended"
         others = len(entered) - 1
@@ -104,7 +108,8 @@ def _story(
 
 
 def _exit_after(dwell: Transition, exits: list[Transition]) -> Transition | None:
-    return next((x for x in exits if x.place_id == dwell.place_id and x.at > dwell.at), None)
+    # a signal-lost exit may carry the very time of the dwell: the last ping before the silence
+    return next((x for x in exits if x.place_id == dwell.place_id and x.at >= dwell.at), None)
 
 
 def _stay_of(dwell: Transition, exits: list[Transition], end: datetime) -> float:

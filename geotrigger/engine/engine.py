@@ -11,7 +11,8 @@
    with ``within_m = settings.transitions.near_m``: the widest distance the hysteresis needs;
 3. the hysteresis, ping by ping in batch order, so every device still sees its own pings in
    time order; a ping with no open visit, no pending enter and no place within reach (found
-   for the whole batch at once) is skipped, as nothing can happen to it.
+   for the whole batch at once) is skipped, as nothing can happen to it (not even a lost
+   signal, which only closes what is open or pending).
 
 Rejections of a batch come first in its result, then its transitions. Place changes are
 reconciled here too: :meth:`Engine.remove_place` closes the visits of every device inside (and

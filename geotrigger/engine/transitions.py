@@ -26,10 +26,19 @@ outside the place (0 inside; beyond ``near_m`` counts as far outside) and
   implied from the previous accepted ping and the mean speed since the first fix of the visit,
   each after taking away the larger capped accuracy of its two fixes. A car crossing a place
   is passing through, not dwelling, even when it slows down inside.
+* **signal lost** when an accepted ping of the device comes more than ``signal_lost_s`` after
+  its previous accepted ping (0 turns this off). Before that ping is looked at, every open
+  visit of the device exits with ``reason="signal lost"``, with the ``at`` and ``ping_id`` of
+  the previous ping (the last time the device was seen) and ``duration_s`` from ``entered_at``
+  to that time, or to the first outside ping when an exit was pending (as a completed exit
+  would have it); its distance is unknown (``None``). Pending enters and pending exits are
+  dropped. The new ping then counts from scratch: within a place (the same one included) it is
+  the first fix of a new pending enter, so no enter or dwell rests on fixes from both sides of
+  the silence. These exits come before anything the new ping makes.
 
 Exits happen only at a ping of the same device: a device that falls silent inside a place
-stays inside until it reports again (or the place is removed, which also drops a pending
-enter there).
+stays inside until it reports again, and its exit (when it left, or lost its signal) is emitted
+then; a place that is removed closes its visits at once (and drops a pending enter there).
 
 Pings that the filters rejected (duplicates, out-of-order, ...) never reach this module, so a
 ping older than the device's last accepted one never makes a transition, nor counts towards
@@ -39,6 +48,7 @@ of the machine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -51,6 +61,7 @@ from geotrigger.model import Ping, Transition, TransitionKind, transition_at_pin
 from geotrigger.pings.filters import implied_speed_mps
 
 ENTER, DWELL, EXIT = TransitionKind.ENTER, TransitionKind.DWELL, TransitionKind.EXIT
+SIGNAL_LOST = "signal lost"
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -67,6 +78,8 @@ class Hysteresis:
         self._exit_fixes = max(settings.exit_min_fixes, 1)
         self._margin = settings.exit_margin_m
         self._debounce = settings.exit_debounce_s
+        # a silence longer than this loses the signal; never when the setting is 0
+        self._lost_after = settings.signal_lost_s or math.inf
 
     def accuracy(self, ping: Ping) -> float:
         """The fix's accuracy as the hysteresis uses it: defaulted, then capped."""
@@ -114,10 +127,28 @@ class Hysteresis:
         whether any of those places has the fix within (see :meth:`within_any`); ``prev`` is
         the device's accepted ping before this one.
         """
+        if ts - prev_ts > self._lost_after and prev is not None:
+            self._signal_lost(state, prev, prev_ts, out)
         if state.visits:
             self._open_visits(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
         if any_within or state.pending:
             self._approaches(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
+
+    @staticmethod
+    def _signal_lost(state: DeviceState, prev: Ping, prev_ts: float, out: list[Transition]) -> None:
+        """Close every open visit at ``prev``, the last ping before the silence; forget what
+        was pending."""
+        for place_id, visit in state.visits.items():
+            # with an exit pending, the visit ended at its first outside ping, as at any exit
+            end_ts = prev_ts if visit.outside_since is None else visit.outside_since_ts
+            duration_s = max(end_ts - visit.entered_ts, 0.0)
+            out.append(
+                transition_at_ping(
+                    EXIT, prev, place_id, None, visit.entered_at, duration_s, SIGNAL_LOST
+                )
+            )
+        state.visits.clear()
+        state.pending.clear()
 
     def _approaches(
         self,

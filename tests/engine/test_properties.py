@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geotrigger.config import Settings, TransitionSettings
 from geotrigger.engine import Engine
 from geotrigger.model import Circle, Ping, Place, Transition
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
@@ -46,8 +49,13 @@ pings_strategy = st.lists(
 )
 
 
-def _transitions(pings: list[Ping], batch: int = 1000) -> list[Transition]:
-    engine = Engine(PLACES)
+# The sequences span 900 s: the default signal-lost limit never applies, a short one often does.
+SIGNAL_LOST = pytest.mark.parametrize("signal_lost_s", [TransitionSettings().signal_lost_s, 60.0])
+
+
+def _transitions(pings: list[Ping], signal_lost_s: float, batch: int = 1000) -> list[Transition]:
+    transitions = replace(TransitionSettings(), signal_lost_s=signal_lost_s)
+    engine = Engine(PLACES, settings=Settings(transitions=transitions))
     out: list[Transition] = []
     for start in range(0, len(pings), batch):
         events = engine.process(pings[start : start + batch])
@@ -55,24 +63,30 @@ def _transitions(pings: list[Ping], batch: int = 1000) -> list[Transition]:
     return out
 
 
+@SIGNAL_LOST
 @settings(max_examples=150, deadline=None)
 @given(pings_strategy, st.integers(1, 7))
-def test_duplicates_are_no_ops(pings: list[Ping], batch: int) -> None:
+def test_duplicates_are_no_ops(signal_lost_s: float, pings: list[Ping], batch: int) -> None:
     """Every ping sent twice — right after itself, or the whole sequence again — changes
     nothing; nor does the batch size."""
-    once = _transitions(pings)
+    once = _transitions(pings, signal_lost_s)
     doubled = [p for ping in pings for p in (ping, ping)]
-    assert _transitions(doubled) == once
-    assert _transitions(pings + pings) == once
-    assert _transitions(pings, batch) == once
+    assert _transitions(doubled, signal_lost_s) == once
+    assert _transitions(pings + pings, signal_lost_s) == once
+    assert _transitions(pings, signal_lost_s, batch) == once
 
 
+@SIGNAL_LOST
 @settings(max_examples=150, deadline=None)
 @given(pings_strategy)
-def test_visits_alternate_enter_dwell_exit(pings: list[Ping]) -> None:
-    """Per device and place: enter, at most one dwell, exit, enter, ... in time order."""
+def test_visits_alternate_enter_dwell_exit(signal_lost_s: float, pings: list[Ping]) -> None:
+    """Per device and place: enter, at most one dwell, exit, enter, ... in time order; and
+    per device, every transition in time order (a signal-lost exit before what follows it)."""
     per_pair: dict[tuple[str, str], list[Transition]] = {}
-    for t in _transitions(sorted(pings, key=lambda p: p.timestamp)):
+    last_at: dict[str, datetime] = {}
+    for t in _transitions(sorted(pings, key=lambda p: p.timestamp), signal_lost_s):
+        assert t.at >= last_at.get(t.device_id, t.at)
+        last_at[t.device_id] = t.at
         per_pair.setdefault((t.device_id, t.place_id), []).append(t)
     for events in per_pair.values():
         inside, dwelt = False, False

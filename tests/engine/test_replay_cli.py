@@ -161,6 +161,20 @@ def test_demo_tells_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert "visitor" not in out and "commuter" not in out
 
 
+def test_demo_tells_a_lost_signal(
+    inputs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A phone that dwells and then falls silent for hours was last seen at its last ping
+    inside, not "still there" and not gone for hours."""
+    places, _ = inputs
+    pings = tmp_path / "silent.jsonl"
+    silent = [PINGS[0], PINGS[1], _line("p9", 60.1750, "13:00:00")]  # dwell at 10:06, silence
+    pings.write_text("\n".join(silent) + "\n", encoding="utf-8")
+    assert main(["demo", "--places", str(places), "--pings", str(pings)]) == 0
+    out = capsys.readouterr().out
+    assert "last seen there at 10:06 UTC after 6 min, then fell silent" in out
+
+
 def test_replay_gpx_with_device_id(
     inputs: tuple[Path, Path], shared_fixtures: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

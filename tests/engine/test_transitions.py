@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from geotrigger.config import Settings, TransitionSettings
-from geotrigger.engine import PLACE_REMOVED, Engine
+from geotrigger.engine import PLACE_REMOVED, SIGNAL_LOST, Engine
 from geotrigger.model import Circle, Ping, Place, Rejection, RejectReason, Transition
 from geotrigger.spatial.geodesy import METRES_PER_DEGREE_LAT
 
@@ -47,6 +47,23 @@ def ping(
 
 
 Row = tuple[str, float, float | None, float | None]  # kind, at, entered at, duration
+ReasonRow = tuple[str, float, float | None, float | None, str | None]  # ... and the reason
+
+
+def transitions(
+    pings: list[Ping], *, dwell_s: float | None, one_batch: bool, settings: Settings | None
+) -> list[Transition]:
+    """The transitions of the pings fed as they arrive (one batch each, or all at once)."""
+    engine = Engine([place(dwell_s)], settings=settings or Settings())
+    batches = [pings] if one_batch else [[p] for p in pings]
+    return [e for b in batches for e in engine.process(b) if isinstance(e, Transition)]
+
+
+def row(event: Transition) -> Row:
+    """(kind, seconds after T0, its entered_at in seconds after T0, duration)."""
+    t = (event.at - T0).total_seconds()
+    since = None if event.entered_at is None else (event.entered_at - T0).total_seconds()
+    return (event.kind.value, t, since, event.duration_s)
 
 
 def run(
@@ -56,21 +73,10 @@ def run(
     one_batch: bool = False,
     settings: Settings | None = None,
 ) -> list[Row]:
-    """Feed the pings as they arrive (one batch each, or all at once).
-
-    Each transition as (kind, seconds after T0, its entered_at in seconds after T0, duration).
-    """
-    engine = Engine([place(dwell_s)], settings=settings or Settings())
-    batches = [pings] if one_batch else [[p] for p in pings]
-    out = []
-    for batch in batches:
-        for event in engine.process(batch):
-            if isinstance(event, Transition):
-                t = (event.at - T0).total_seconds()
-                entered = None if event.entered_at is None else (event.entered_at - T0)
-                since = None if entered is None else entered.total_seconds()
-                out.append((event.kind.value, t, since, event.duration_s))
-    return out
+    """Feed the pings as they arrive (one batch each, or all at once); each transition as a
+    :func:`row`."""
+    events = transitions(pings, dwell_s=dwell_s, one_batch=one_batch, settings=settings)
+    return [row(e) for e in events]
 
 
 CAP = TransitionSettings().enter_accuracy_cap_m
@@ -272,6 +278,141 @@ def test_fix_counts(changes: dict[str, float], pings: list[Ping], expected: list
     settings = Settings(transitions=replace(TransitionSettings(), **changes))
     assert run(pings, settings=settings) == expected
     assert run(pings, settings=settings, one_batch=True) == expected
+
+
+LOST = TransitionSettings().signal_lost_s  # 1800 s
+SIGNAL_LOST_CASES = [
+    pytest.param(
+        # one second short of the limit: still the same visit, which dwells at the next ping
+        {},
+        [*INSIDE, ping(30 + LOST - 1, 0)],
+        [("enter", 30, 0, None, None), ("dwell", 1829, 0, 1829.0, None)],
+        id="gap-just-under-the-limit-keeps-the-visit",
+    ),
+    pytest.param(
+        # exactly the limit is not more than it: the visit goes on
+        {},
+        [*INSIDE, ping(30 + LOST, 0)],
+        [("enter", 30, 0, None, None), ("dwell", 1830, 0, 1830.0, None)],
+        id="gap-of-exactly-the-limit-keeps-the-visit",
+    ),
+    pytest.param(
+        # silent for over the limit, then far away: the visit ends at the last ping inside
+        # (100 s), not at 1901 s, and the far ping itself makes nothing
+        {},
+        [*INSIDE, ping(100, 0), ping(100 + LOST + 1, 300)],
+        [("enter", 30, 0, None, None), ("exit", 100, 0, 100.0, SIGNAL_LOST)],
+        id="gap-over-the-limit-exits-at-the-last-ping",
+    ),
+    pytest.param(
+        # back inside after the gap: no dwell at 1831 s on a visit nobody saw in between,
+        # but the start of a new pending enter, confirmed by the next fix
+        {},
+        [*INSIDE, ping(30 + LOST + 1, 0), ping(30 + LOST + 31, 0)],
+        [
+            ("enter", 30, 0, None, None),
+            ("exit", 30, 0, 30.0, SIGNAL_LOST),
+            ("enter", 1861, 1831, None, None),
+        ],
+        id="back-inside-after-the-gap-enters-anew",
+    ),
+    pytest.param(
+        # one fix back inside after the gap is only a pending enter
+        {},
+        [*INSIDE, ping(30 + LOST + 1, 0)],
+        [("enter", 30, 0, None, None), ("exit", 30, 0, 30.0, SIGNAL_LOST)],
+        id="one-fix-after-the-gap-is-not-an-enter",
+    ),
+    pytest.param(
+        # with one fix to enter, the ping after the gap enters at once, after the exit
+        {"enter_min_fixes": 1},
+        [*INSIDE, ping(30 + LOST + 1, 0)],
+        [
+            ("enter", 0, 0, None, None),
+            ("exit", 30, 0, 30.0, SIGNAL_LOST),
+            ("enter", 1831, 1831, None, None),
+        ],
+        id="exit-comes-before-the-new-enter",
+    ),
+    pytest.param(
+        # a pending exit (two fixes out, 30 s of the 60 s debounce) is dropped by the gap: the
+        # visit exits at the last ping (130 s), lasting until its first outside ping, and
+        # the ping after the gap does not complete that exit a second time
+        {},
+        [*INSIDE, ping(100, 200), ping(130, 200), ping(130 + LOST + 1, 200)],
+        [("enter", 30, 0, None, None), ("exit", 130, 0, 100.0, SIGNAL_LOST)],
+        id="gap-drops-a-pending-exit",
+    ),
+    pytest.param(
+        # a pending exit, then back inside after the gap: not the old visit going on, a new one
+        {},
+        [*INSIDE, ping(100, 200), ping(100 + LOST + 1, 0), ping(100 + LOST + 31, 0)],
+        [
+            ("enter", 30, 0, None, None),
+            ("exit", 100, 0, 100.0, SIGNAL_LOST),
+            ("enter", 1931, 1901, None, None),
+        ],
+        id="gap-after-a-pending-exit-then-back-inside",
+    ),
+    pytest.param(
+        # one fix within, then the gap: that fix no longer counts towards the enter
+        {},
+        [ping(0, 0), ping(LOST + 1, 0), ping(LOST + 31, 0)],
+        [("enter", 1831, 1801, None, None)],
+        id="gap-drops-a-pending-enter",
+    ),
+    pytest.param(
+        # a rejected ping (poor accuracy) in the silence does not keep the signal alive
+        {},
+        [*INSIDE, ping(1000, 0, acc=500), ping(30 + LOST + 1, 0)],
+        [("enter", 30, 0, None, None), ("exit", 30, 0, 30.0, SIGNAL_LOST)],
+        id="rejected-ping-does-not-bridge-the-gap",
+    ),
+    pytest.param(
+        # 0 turns it off: the visit lasts until the first fix outside after the gap
+        {"signal_lost_s": 0.0},
+        [*INSIDE, ping(30 + LOST + 1, 300), ping(30 + LOST + 100, 300)],
+        [("enter", 30, 0, None, None), ("exit", 1930, 0, 1831.0, None)],
+        id="zero-disables-signal-lost",
+    ),
+    pytest.param(
+        # 0 turns it off: a fix inside after the gap keeps the visit, and dwells
+        {"signal_lost_s": 0.0},
+        [*INSIDE, ping(30 + LOST + 1, 0)],
+        [("enter", 30, 0, None, None), ("dwell", 1831, 0, 1831.0, None)],
+        id="zero-keeps-the-visit-across-a-gap",
+    ),
+    pytest.param(
+        # a shorter limit: 10 min of silence is enough
+        {"signal_lost_s": 600.0},
+        [*INSIDE, ping(631, 0)],
+        [("enter", 30, 0, None, None), ("exit", 30, 0, 30.0, SIGNAL_LOST)],
+        id="limit-can-be-set",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "pings", "expected"), SIGNAL_LOST_CASES)
+def test_signal_lost(
+    changes: dict[str, float], pings: list[Ping], expected: list[ReasonRow]
+) -> None:
+    """A silence longer than signal_lost_s, ping by ping and in one batch (with reasons)."""
+    settings = Settings(transitions=replace(TransitionSettings(), **changes))
+    for one_batch in (False, True):
+        events = transitions(pings, dwell_s=None, one_batch=one_batch, settings=settings)
+        assert [(*row(e), e.reason) for e in events] == expected
+
+
+def test_signal_lost_exit_is_at_the_last_ping() -> None:
+    """The exit carries the last ping's time, id and consumer; its distance is not known."""
+    engine = Engine([place()])
+    last = replace(ping(30, 0, pid="b"), consumer_id="shop-app")
+    engine.process([ping(0, 0, pid="a"), last])
+    [exit_] = engine.process([ping(30 + LOST + 1, 500, pid="c")])
+    assert isinstance(exit_, Transition)
+    assert (exit_.kind.value, exit_.place_id, exit_.reason) == ("exit", "cafe", SIGNAL_LOST)
+    assert (exit_.at, exit_.ping_id, exit_.consumer_id) == (last.timestamp, "b", "shop-app")
+    assert (exit_.entered_at, exit_.duration_s, exit_.distance_m) == (T0, 30.0, None)
 
 
 def test_out_of_order_ping_is_rejected_as_such() -> None:
