@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -129,10 +129,11 @@ class Hysteresis:
         """
         if ts - prev_ts > self._lost_after and prev is not None:
             self._signal_lost(state, prev, prev_ts, out)
+        fix = _Fix(ping, ts, prev, prev_ts, acc)
         if state.visits:
-            self._open_visits(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
+            self._open_visits(state, fix, place_ids, distances, out)
         if any_within or state.pending:
-            self._approaches(state, ping, ts, prev, prev_ts, place_ids, distances, acc, out)
+            self._approaches(state, fix, place_ids, distances, out)
 
     @staticmethod
     def _signal_lost(state: DeviceState, prev: Ping, prev_ts: float, out: list[Transition]) -> None:
@@ -153,17 +154,13 @@ class Hysteresis:
     def _approaches(
         self,
         state: DeviceState,
-        ping: Ping,
-        ts: float,
-        prev: Ping | None,
-        prev_ts: float,
+        fix: _Fix,
         place_ids: Sequence[str],
         distances: Sequence[float],
-        acc: float,
         out: list[Transition],
     ) -> None:
         """Count the fix towards an enter of each place it is within; cancel the others."""
-        visits, pending = state.visits, state.pending
+        visits, pending, acc = state.visits, state.pending, fix.acc
         within: list[tuple[str, float]] = []
         for place_id, d in zip(place_ids, distances, strict=True):
             if d <= acc and place_id not in visits:
@@ -175,23 +172,20 @@ class Hysteresis:
         for place_id, d in within:
             candidate = pending.get(place_id)
             if candidate is None:
-                candidate = PendingEnter(first_fix=ping, first_ts=ts)
+                candidate = PendingEnter(first_fix=fix.ping, first_ts=fix.ts)
             else:
                 candidate.fixes += 1
             if candidate.fixes < self._enter_fixes:
                 pending[place_id] = candidate
                 continue
             pending.pop(place_id, None)
-            self._enter(state, candidate, ping, ts, prev, prev_ts, place_id, d, out)
+            self._enter(state, candidate, fix, place_id, d, out)
 
     def _enter(
         self,
         state: DeviceState,
         candidate: PendingEnter,
-        ping: Ping,
-        ts: float,
-        prev: Ping | None,
-        prev_ts: float,
+        fix: _Fix,
         place_id: str,
         d: float,
         out: list[Transition],
@@ -203,87 +197,66 @@ class Hysteresis:
             entered_fix=first,
             dwell_due_ts=candidate.first_ts + self.dwell_for(place_id),
         )
-        out.append(self._event(ENTER, ping, place_id, d, entered_at=visit.entered_at))
-        if ts >= visit.dwell_due_ts:  # a short dwell time, already reached
-            self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+        out.append(transition_at_ping(ENTER, fix.ping, place_id, d, visit.entered_at, None))
+        if fix.ts >= visit.dwell_due_ts:  # a short dwell time, already reached
+            self._maybe_dwell(visit, fix, place_id, d, out)
 
     def _open_visits(
         self,
         state: DeviceState,
-        ping: Ping,
-        ts: float,
-        prev: Ping | None,
-        prev_ts: float,
+        fix: _Fix,
         place_ids: Sequence[str],
         distances: Sequence[float],
-        acc: float,
         out: list[Transition],
     ) -> None:
-        threshold = self._margin + acc
+        threshold = self._margin + fix.acc
         closed: list[str] = []
         for place_id, visit in state.visits.items():
             # a handful of near places: a scan of the short list beats building a dict
             d = distances[place_ids.index(place_id)] if place_id in place_ids else None
             if d is None or d > threshold:
-                if self._outside(visit, ping, ts, place_id, d, out):
+                if self._outside(visit, fix, place_id, d, out):
                     closed.append(place_id)
                 continue
             if visit.outside_fixes:  # back within the band: the pending exit is off
                 visit.outside_since, visit.outside_fixes = None, 0
-            if not visit.dwell_fired and ts >= visit.dwell_due_ts:
-                self._maybe_dwell(visit, ping, ts, prev, prev_ts, place_id, d, out)
+            if not visit.dwell_fired and fix.ts >= visit.dwell_due_ts:
+                self._maybe_dwell(visit, fix, place_id, d, out)
         for place_id in closed:
             del state.visits[place_id]
 
     def _outside(
-        self,
-        visit: Visit,
-        ping: Ping,
-        ts: float,
-        place_id: str,
-        d: float | None,
-        out: list[Transition],
+        self, visit: Visit, fix: _Fix, place_id: str, d: float | None, out: list[Transition]
     ) -> bool:
-        """One more fix outside by the margin; True when it completes the exit."""
+        """One more fix outside by the margin; True when it completes the exit.
+
+        The exit lasts until the visit's first outside ping, when the device really left.
+        """
         if visit.outside_since is None:
-            visit.outside_since, visit.outside_since_ts = ping.timestamp, ts
+            visit.outside_since, visit.outside_since_ts = fix.ping.timestamp, fix.ts
         visit.outside_fixes += 1
-        if visit.outside_fixes < self._exit_fixes or ts - visit.outside_since_ts < self._debounce:
+        if (
+            visit.outside_fixes < self._exit_fixes
+            or fix.ts - visit.outside_since_ts < self._debounce
+        ):
             return False
-        out.append(self.exit_event(ping, place_id, visit, d))
+        duration_s = max(visit.outside_since_ts - visit.entered_ts, 0.0)
+        out.append(transition_at_ping(EXIT, fix.ping, place_id, d, visit.entered_at, duration_s))
         return True
 
     def _maybe_dwell(
-        self,
-        visit: Visit,
-        ping: Ping,
-        ts: float,
-        prev: Ping | None,
-        prev_ts: float,
-        place_id: str,
-        d: float,
-        out: list[Transition],
+        self, visit: Visit, fix: _Fix, place_id: str, d: float, out: list[Transition]
     ) -> None:
-        speed = ping.speed_mps
+        speed = fix.ping.speed_mps
         if speed is None:
-            speed = self._implied_speed(visit, ping, ts, prev, prev_ts)
+            speed = self._implied_speed(visit, fix)
         if speed > self.settings.dwell_max_speed_mps:
             return
         visit.dwell_fired = True
-        out.append(
-            self._event(
-                DWELL,
-                ping,
-                place_id,
-                d,
-                entered_at=visit.entered_at,
-                duration_s=ts - visit.entered_ts,
-            )
-        )
+        duration_s = fix.ts - visit.entered_ts
+        out.append(transition_at_ping(DWELL, fix.ping, place_id, d, visit.entered_at, duration_s))
 
-    def _implied_speed(
-        self, visit: Visit, ping: Ping, ts: float, prev: Ping | None, prev_ts: float
-    ) -> float:
+    def _implied_speed(self, visit: Visit, fix: _Fix) -> float:
         """The larger of the speed from the previous fix and the mean speed since the enter.
 
         Each leaves out the larger capped accuracy of its two fixes (not their sum, as the
@@ -291,35 +264,22 @@ class Hysteresis:
         previous fix catches a device that is moving now; the mean since the enter catches a
         car sampled every second, whose steps are hardly longer than its accuracy.
         """
-        acc = self.accuracy(ping)
+        ping, ts, acc = fix.ping, fix.ts, fix.acc
         step = 0.0
-        if prev is not None:
-            step = implied_speed_mps(prev, prev_ts, ping, ts, max(self.accuracy(prev), acc), 0.0)
+        if fix.prev is not None:
+            slack = max(self.accuracy(fix.prev), acc)
+            step = implied_speed_mps(fix.prev, fix.prev_ts, ping, ts, slack, 0.0)
         first = visit.entered_fix
-        mean = implied_speed_mps(
-            first, visit.entered_ts, ping, ts, max(self.accuracy(first), acc), 0.0
-        )
+        slack = max(self.accuracy(first), acc)
+        mean = implied_speed_mps(first, visit.entered_ts, ping, ts, slack, 0.0)
         return step if step > mean else mean
 
-    def exit_event(self, ping: Ping, place_id: str, visit: Visit, d: float | None) -> Transition:
-        """The exit that closes ``visit`` at ``ping``, lasting until its first outside ping."""
-        return self._event(
-            EXIT,
-            ping,
-            place_id,
-            d,
-            entered_at=visit.entered_at,
-            duration_s=max(visit.outside_since_ts - visit.entered_ts, 0.0),
-        )
 
-    @staticmethod
-    def _event(
-        kind: TransitionKind,
-        ping: Ping,
-        place_id: str,
-        d: float | None,
-        *,
-        entered_at: datetime | None = None,
-        duration_s: float | None = None,
-    ) -> Transition:
-        return transition_at_ping(kind, ping, place_id, d, entered_at, duration_s)
+class _Fix(NamedTuple):
+    """The ping a step is about, with what every rule needs to know of it."""
+
+    ping: Ping
+    ts: float  # its epoch seconds
+    prev: Ping | None  # the device's accepted ping before it
+    prev_ts: float
+    acc: float  # its accuracy as the hysteresis uses it (defaulted, capped)
