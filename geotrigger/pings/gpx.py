@@ -46,7 +46,6 @@ def iter_gpx(
 
 
 def _fix(elem: ET.Element, device_id: str, position: int) -> Ping | Rejection:
-    kind = _FIX_TAG
     record: dict[str, object] = {
         "device_id": device_id,
         "id": f"{device_id}:{position}",
@@ -60,20 +59,19 @@ def _fix(elem: ET.Element, device_id: str, position: int) -> Ping | Rejection:
         elif name == "speed" and child.text:
             record["speed_mps"] = child.text.strip()
     if "timestamp" not in record:
-        return Rejection(
-            reason=RejectReason.MALFORMED,
-            detail=f"GPX {kind} number {position} has no time",
-            device_id=device_id,
-            ping_id=str(record["id"]),
-            line=position,
-        )
+        return _malformed(device_id, position, "has no time")
     try:
         return parse_ping(record)
     except PingError as exc:
-        return Rejection(
-            reason=RejectReason.MALFORMED,
-            detail=f"GPX {kind} number {position}: {exc.reason}",
-            device_id=device_id,
-            ping_id=str(record["id"]),
-            line=position,
-        )
+        return _malformed(device_id, position, exc.reason)
+
+
+def _malformed(device_id: str, position: int, why: str) -> Rejection:
+    """A track point that is no ping, named by its position among the track points."""
+    return Rejection(
+        reason=RejectReason.MALFORMED,
+        detail=f"GPX {_FIX_TAG} number {position}: {why}",
+        device_id=device_id,
+        ping_id=f"{device_id}:{position}",
+        line=position,
+    )

@@ -119,7 +119,7 @@ def test_gpx_fixes_without_time_are_malformed(shared_fixtures: Path) -> None:
     assert bad and good
     assert all(r.reason is RejectReason.MALFORMED for r in bad)
     assert all(r.detail.startswith("GPX trkpt number ") for r in bad)
-    assert bad[0].line == int(bad[0].detail.split()[3])
+    assert bad[0].line == int(bad[0].detail.split()[3].rstrip(":"))
     assert {p.device_id for p in good} == {"hiker"}
 
 
