@@ -142,6 +142,21 @@ def lonlat_edges(geoms: ObjArray) -> tuple[FloatArray, IntArray]:
     return edges, np.where(count <= _MAX_RING_EDGES, count, 0)
 
 
+def _per_edge(
+    count: IntArray, lo: IntArray, edges: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Expand pairs to their polygon's edges, for per-(pair, edge) arithmetic.
+
+    ``count`` / ``lo`` are each pair's number of edges and the index of its first edge in
+    ``edges``. Returns where each pair's run starts in the expansion (for ``reduceat``), the
+    pair of every expanded row, and the expanded edges (x0, y0, x1, y1).
+    """
+    first = np.cumsum(count) - count
+    pair = np.repeat(np.arange(len(count)), count)
+    edge = np.arange(int(count.sum())) + np.repeat(lo - first, count)
+    return first, pair, np.take(edges, edge, axis=0)
+
+
 def covers_by_edges(
     table: PlaceTable, slot: IntArray, lon: FloatArray, lat: FloatArray
 ) -> tuple[BoolArray, BoolArray]:
@@ -152,11 +167,7 @@ def covers_by_edges(
     error is far below the band. Points in the band (on or next to the boundary, where
     "covers" includes the boundary) are flagged unsure, for shapely's robust predicate.
     """
-    count = table.ring_n[slot]
-    first = np.cumsum(count) - count
-    pair = np.repeat(np.arange(len(slot)), count)
-    edge = np.arange(int(count.sum())) + np.repeat(table.ring_lo[slot] - first, count)
-    e = np.take(table.ring_edges, edge, axis=0)
+    first, pair, e = _per_edge(table.ring_n[slot], table.ring_lo[slot], table.ring_edges)
     px, py = lon[pair] - e[:, 0], lat[pair] - e[:, 1]
     dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
     cross = dx * py - dy * px
@@ -196,10 +207,7 @@ def edge_distance(table: PlaceTable, v: FloatArray, slot: IntArray) -> FloatArra
     x = np.einsum("ij,ij->i", v, table.east[slot]) * EARTH_RADIUS_M
     y = np.einsum("ij,ij->i", v, table.north[slot]) * EARTH_RADIUS_M
     count = table.edge_n[slot]
-    first = np.cumsum(count) - count
-    pair = np.repeat(np.arange(len(slot)), count)
-    edge = np.arange(int(count.sum())) + np.repeat(table.edge_lo[slot] - first, count)
-    e = np.take(table.edges, edge, axis=0)
+    first, pair, e = _per_edge(count, table.edge_lo[slot], table.edges)
     px, py = x[pair] - e[:, 0], y[pair] - e[:, 1]
     dx, dy = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
     length2 = dx * dx + dy * dy
