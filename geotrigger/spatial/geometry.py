@@ -4,7 +4,7 @@ Input positions are GeoJSON order ``[lon, lat]``. What comes out follows the mod
 convention: a valid shapely Polygon or MultiPolygon in (lon, lat), longitudes in [-180, 180],
 exteriors counter-clockwise and holes clockwise (any winding is accepted on input). A ring whose
 consecutive longitudes jump by more than 180° crosses the antimeridian: it is unwrapped and
-split at ±180 into a MultiPolygon.
+split at ±180 into a MultiPolygon (see :mod:`geotrigger.spatial.antimeridian`).
 
 Nothing is repaired unless ``fix=True``; then unclosed rings are closed, swapped coordinates
 swapped back and invalid polygons passed through ``shapely.make_valid``, and every repair is
@@ -22,9 +22,16 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
+
+from geotrigger.spatial.antimeridian import (
+    align_hole,
+    crosses_antimeridian,
+    split_at_antimeridian,
+    unwrap_ring,
+)
 
 Path = tuple[int, ...]  # where in the nested coordinates: (polygon, ring, position)
 
@@ -114,7 +121,7 @@ def _build_one(rings: Any, prefix: Path, fix: bool, issues: list[Issue]) -> Base
         if coords is None:
             return None
         clean.append(coords)
-    unwrapped = [_unwrap(ring) for ring in clean]
+    unwrapped = [unwrap_ring(ring) for ring in clean]
     if any(abs(u[-1][0] - u[0][0]) > 1e-9 for u in unwrapped):
         msg = "ring winds around a pole; split it into parts that do not contain a pole"
         issues.append(Issue(code="ring-pole", message=msg, path=prefix))
@@ -124,9 +131,11 @@ def _build_one(rings: Any, prefix: Path, fix: bool, issues: list[Issue]) -> Base
         msg = "ring has no area: its corners lie on one line"
         issues.append(Issue(code="ring-no-area", message=msg, path=(*prefix, flat[0])))
         return None
-    shell, holes = unwrapped[0], [_align(h, unwrapped[0]) for h in unwrapped[1:]]
+    shell, holes = unwrapped[0], [align_hole(h, unwrapped[0]) for h in unwrapped[1:]]
     polygon = _validated(Polygon(shell, holes), prefix, fix, issues)
-    return None if polygon is None else _split_antimeridian(polygon)
+    if polygon is None or not crosses_antimeridian(polygon):
+        return polygon
+    return _oriented(MultiPolygon(_polygons_of(split_at_antimeridian(polygon))))
 
 
 def _check_ring(
@@ -175,40 +184,6 @@ def _collinear(ring: list[tuple[float, float]]) -> bool:
     """True when every corner of the ring lies on one straight line (in lon/lat)."""
     pts = np.asarray(ring, dtype=np.float64)
     return bool(np.linalg.matrix_rank(pts - pts.mean(axis=0), tol=1e-12) < 2)
-
-
-def _unwrap(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Make longitudes continuous: a jump of more than 180° means the ring crossed ±180."""
-    out = [ring[0]]
-    for lon, lat in ring[1:]:
-        step = lon - ring[len(out) - 1][0]
-        if step > 180.0:
-            step -= 360.0
-        elif step < -180.0:
-            step += 360.0
-        out.append((out[-1][0] + step, lat))
-    return out
-
-
-def _align(hole: list[tuple[float, float]], shell: list[tuple[float, float]]) -> list[Any]:
-    """Shift an unwrapped hole by whole turns so that it sits beside its unwrapped shell."""
-    centre = sum(lon for lon, _ in shell) / len(shell)
-    turns = round((centre - hole[0][0]) / 360.0)
-    return [(lon + 360.0 * turns, lat) for lon, lat in hole]
-
-
-def _split_antimeridian(polygon: BaseGeometry) -> BaseGeometry:
-    """Cut an unwrapped polygon at ±180 and shift each piece back into [-180, 180]."""
-    minx, _, maxx, _ = polygon.bounds
-    if minx >= -180.0 and maxx <= 180.0:
-        return polygon
-    pieces: list[BaseGeometry] = []
-    for shift in (-360.0, 0.0, 360.0):
-        window = box(-180.0 - shift, -90.0, 180.0 - shift, 90.0)
-        piece = polygon.intersection(window)
-        if not piece.is_empty:
-            pieces.append(shapely.transform(piece, lambda c, s=shift: c + np.array([s, 0.0])))
-    return _oriented(MultiPolygon(_polygons_of(pieces)))
 
 
 _REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>[-\d.e+]+) (?P<y>[-\d.e+]+)\]$")
