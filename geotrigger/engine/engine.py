@@ -186,8 +186,6 @@ class Engine:
             visit = state.visits.pop(place_id, None)
             if visit is None:
                 continue
-            # A visit with an exit pending ended at its first outside ping, not now.
-            end_ts = visit.outside_since_ts if visit.outside_since is not None else at_ts
             exits.append(
                 Transition(
                     kind=TransitionKind.EXIT,
@@ -196,7 +194,7 @@ class Engine:
                     at=at,
                     consumer_id=state.last.consumer_id if state.last is not None else None,
                     entered_at=visit.entered_at,
-                    duration_s=max(end_ts - visit.entered_ts, 0.0),
+                    duration_s=visit.duration_s(at_ts),
                     reason=PLACE_REMOVED,
                 )
             )

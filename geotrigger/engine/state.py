@@ -23,16 +23,32 @@ from geotrigger.model import Ping
 
 @dataclass(slots=True, kw_only=True)
 class Visit:
-    """One device inside one place, from its enter until its exit."""
+    """One device inside one place, from its enter until its exit.
 
-    entered_at: datetime
-    entered_ts: float  # epoch seconds of entered_at, the unit the hysteresis compares in
-    entered_fix: Ping  # the ping that entered: the start of the mean speed inside
+    Times are those of the fixes kept here, so nothing is stored twice.
+    """
+
+    entered_fix: Ping  # the first fix of the visit: its start, and the start of the mean speed
     dwell_due_ts: float  # entered_ts + the place's dwell time, fixed at the enter
     dwell_fired: bool = False
-    outside_since: datetime | None = None  # first ping outside by the margin, exit pending
-    outside_since_ts: float = math.nan
-    outside_fixes: int = 0  # consecutive pings outside by the margin, since outside_since
+    left_fix: Ping | None = None  # first fix outside by the margin, while an exit is pending
+    outside_fixes: int = 0  # consecutive fixes outside by the margin, since left_fix
+
+    @property
+    def entered_at(self) -> datetime:
+        """When the visit started."""
+        return self.entered_fix.timestamp
+
+    @property
+    def entered_ts(self) -> float:
+        """When the visit started, in epoch seconds (the unit the hysteresis compares in)."""
+        return self.entered_fix.epoch_s
+
+    def duration_s(self, end_ts: float) -> float:
+        """The visit's length if it ends at ``end_ts``; with an exit pending, the device left
+        at its first fix outside, so the visit ended there."""
+        end = end_ts if self.left_fix is None else self.left_fix.epoch_s
+        return max(end - self.entered_fix.epoch_s, 0.0)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -40,7 +56,6 @@ class PendingEnter:
     """A place the device's last fixes fell within, not yet often enough to be a visit."""
 
     first_fix: Ping  # the first of the consecutive fixes within: the visit starts here
-    first_ts: float  # its epoch seconds
     fixes: int = 1  # consecutive accepted fixes within the widened place so far
 
 

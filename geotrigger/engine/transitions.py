@@ -140,9 +140,7 @@ class Hysteresis:
         """Close every open visit at ``prev``, the last ping before the silence; forget what
         was pending."""
         for place_id, visit in state.visits.items():
-            # with an exit pending, the visit ended at its first outside ping, as at any exit
-            end_ts = prev_ts if visit.outside_since is None else visit.outside_since_ts
-            duration_s = max(end_ts - visit.entered_ts, 0.0)
+            duration_s = visit.duration_s(prev_ts)
             out.append(
                 transition_at_ping(
                     EXIT, prev, place_id, None, visit.entered_at, duration_s, SIGNAL_LOST
@@ -172,7 +170,7 @@ class Hysteresis:
         for place_id, d in within:
             candidate = pending.get(place_id)
             if candidate is None:
-                candidate = PendingEnter(first_fix=fix.ping, first_ts=fix.ts)
+                candidate = PendingEnter(first_fix=fix.ping)
             else:
                 candidate.fixes += 1
             if candidate.fixes < self._enter_fixes:
@@ -192,10 +190,7 @@ class Hysteresis:
     ) -> None:
         first = candidate.first_fix
         visit = state.visits[place_id] = Visit(
-            entered_at=first.timestamp,
-            entered_ts=candidate.first_ts,
-            entered_fix=first,
-            dwell_due_ts=candidate.first_ts + self.dwell_for(place_id),
+            entered_fix=first, dwell_due_ts=first.epoch_s + self.dwell_for(place_id)
         )
         out.append(transition_at_ping(ENTER, fix.ping, place_id, d, visit.entered_at, None))
         if fix.ts >= visit.dwell_due_ts:  # a short dwell time, already reached
@@ -219,7 +214,7 @@ class Hysteresis:
                     closed.append(place_id)
                 continue
             if visit.outside_fixes:  # back within the band: the pending exit is off
-                visit.outside_since, visit.outside_fixes = None, 0
+                visit.left_fix, visit.outside_fixes = None, 0
             if not visit.dwell_fired and fix.ts >= visit.dwell_due_ts:
                 self._maybe_dwell(visit, fix, place_id, d, out)
         for place_id in closed:
@@ -232,15 +227,15 @@ class Hysteresis:
 
         The exit lasts until the visit's first outside ping, when the device really left.
         """
-        if visit.outside_since is None:
-            visit.outside_since, visit.outside_since_ts = fix.ping.timestamp, fix.ts
+        if visit.left_fix is None:
+            visit.left_fix = fix.ping
         visit.outside_fixes += 1
         if (
             visit.outside_fixes < self._exit_fixes
-            or fix.ts - visit.outside_since_ts < self._debounce
+            or fix.ts - visit.left_fix.epoch_s < self._debounce
         ):
             return False
-        duration_s = max(visit.outside_since_ts - visit.entered_ts, 0.0)
+        duration_s = visit.duration_s(fix.ts)
         out.append(transition_at_ping(EXIT, fix.ping, place_id, d, visit.entered_at, duration_s))
         return True
 
