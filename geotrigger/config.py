@@ -75,12 +75,22 @@ class IndexSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WeatherSettings:
+    """Weather cells and readings."""
+
+    # Edge of a weather cell: places in one cell share one fetch and one reading. Weather
+    # varies little over 5 km in a city; rain fronts are tens of kilometres wide.
+    cell_m: float = 5000.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All settings of one process."""
 
     filters: FilterSettings = field(default_factory=FilterSettings)
     transitions: TransitionSettings = field(default_factory=TransitionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    weather: WeatherSettings = field(default_factory=WeatherSettings)
 
 
 _T = TypeVar("_T")
@@ -116,4 +126,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         filters=_section_from_env("filters", base.filters, env),
         transitions=_section_from_env("transitions", base.transitions, env),
         index=_section_from_env("index", base.index, env),
+        weather=_section_from_env("weather", base.weather, env),
     )

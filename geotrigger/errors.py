@@ -7,7 +7,11 @@
     ├── InputError                  bad input named by where it came from (file, line, feature, id)
     │   ├── PlaceError              a place that cannot be loaded (geometry, hours, fields)
     │   ├── PingError               a ping that cannot be parsed at all
-    │   └── HoursError              an opening-hours expression that does not parse
+    │   ├── HoursError              an opening-hours expression that does not parse
+    │   ├── RuleError               a moments (rules) file that cannot be compiled
+    │   ├── ConsumerError           a consumer profile that cannot be loaded
+    │   ├── WeatherError            a weather reading or timeline record that cannot be loaded
+    │   └── DecisionError           a decisions file that cannot be read back (explain)
     └── IndexUsageError             misuse of the place index (unknown id, bad arguments)
 
 Messages are built from identifiers, never from raw coordinates of devices: a place's own
@@ -91,3 +95,27 @@ class HoursError(InputError):
 
 class IndexUsageError(GeotriggerError):
     """Misuse of the place index (unknown id, arguments of the wrong shape)."""
+
+
+class RuleError(InputError):
+    """A moments (rules) file, or one rule in it, that cannot be compiled."""
+
+    noun = "rule"
+
+
+class ConsumerError(InputError):
+    """A consumer profile that cannot be loaded."""
+
+    noun = "consumer"
+
+
+class WeatherError(InputError):
+    """A weather reading or a record of a weather timeline that cannot be loaded."""
+
+    noun = "weather"
+
+
+class DecisionError(InputError):
+    """A record of a decisions file that cannot be read back."""
+
+    noun = "decision"

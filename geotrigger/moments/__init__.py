@@ -1,0 +1,1 @@
+"""Deciding moments: candidates, conditions, relevance, the suppression gates, decisions."""

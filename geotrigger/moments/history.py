@@ -1,0 +1,72 @@
+"""What the gates may know of the past: moments fired, and exits from places.
+
+Gates read a :class:`History`; only the caller (the decider) writes to it, after a decision.
+Times are epoch seconds. Counting is over half-open windows ``[start_s, end_s)``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from geotrigger.moments.decision import Moment
+from geotrigger.rules.model import Scope
+
+# A cap key: the scope and the ids it counts per, e.g. (Scope.CONSUMER_RULE, "c-1", "r-1").
+CapKey = tuple[str, ...]
+
+
+def cap_key(
+    scope: Scope,
+    *,
+    consumer_id: str,
+    rule_id: str,
+    place_id: str,
+    spell_id: str | None,
+) -> CapKey | None:
+    """The key a moment counts under for ``scope`` (None: a weather-event scope without a
+    weather spell, which that cap does not count)."""
+    if scope is Scope.CONSUMER_RULE:
+        return (scope.value, consumer_id, rule_id)
+    if scope is Scope.CONSUMER:
+        return (scope.value, consumer_id)
+    if scope is Scope.CONSUMER_PLACE:
+        return (scope.value, consumer_id, place_id)
+    if scope is Scope.PLACE:
+        return (scope.value, place_id)
+    if scope is Scope.RULE:
+        return (scope.value, rule_id)
+    if spell_id is None:
+        return None
+    return (scope.value, consumer_id, spell_id)
+
+
+class History(Protocol):
+    """The read side, for gates."""
+
+    def count(self, key: CapKey, start_s: float, end_s: float) -> int:
+        """Moments counted under ``key`` with event time in ``[start_s, end_s)``."""
+        ...
+
+    def last_moment_s(self, consumer_id: str) -> float | None:
+        """Event time of the consumer's latest moment (any rule), if any."""
+        ...
+
+    def last_fired_s(self, consumer_id: str, rule_id: str, place_id: str) -> float | None:
+        """Event time of the latest moment of this rule for this consumer at this place."""
+        ...
+
+    def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:
+        """Whether the consumer left the place at or after ``since_s``."""
+        ...
+
+
+class WritableHistory(History, Protocol):
+    """The write side, for the decider only."""
+
+    def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
+        """Count a fired moment under every scope's key and remember it for cooldowns."""
+        ...
+
+    def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
+        """Remember that the consumer left the place at ``at_s``."""
+        ...

@@ -1,0 +1,1 @@
+"""Rules (moments) as marketers write them: the YAML format, compiled to typed specs."""
