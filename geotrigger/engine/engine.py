@@ -67,6 +67,9 @@ class Engine:
         self.hysteresis = Hysteresis(t, self._dwell_for)
         self.accepted = 0
         self.event_clock = -math.inf  # newest accepted event time: "now" when none is given
+        # The accepted pings of the last batch, each with its device's previous accepted ping:
+        # what the rule engine reads for signals and speeds, without filtering again.
+        self.last_accepted: list[Accepted] = []
 
     def _dwell_for(self, place_id: str) -> float:
         place = self.index.get(place_id)
@@ -89,11 +92,13 @@ class Engine:
         ``lines``, parallel to ``pings``, says where each came from, for their rejections.
         """
         if not pings:
+            self.last_accepted = []
             return []
         states = self.store.load_many({p.device_id for p in pings})
         events: list[Event] = []
         columns = Columns.of(pings)
         accepted, rows = self._filter(pings, columns, states, now, lines, events)
+        self.last_accepted = accepted
         if accepted:
             if len(rows) < len(pings):
                 columns = columns.take(np.array(rows, dtype=np.intp))

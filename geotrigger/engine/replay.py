@@ -16,16 +16,42 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from geotrigger.config import Settings
 from geotrigger.engine.engine import Engine, Event
 from geotrigger.engine.ordering import Reorderer
 from geotrigger.model import Ping, Rejection, RejectReason, Transition, TransitionKind
 
-Sink = Callable[[list[Event]], None]
+Sink = Callable[[list[Any]], None]
+
+
+class Processor(Protocol):
+    """What replay feeds: the location :class:`Engine`, or anything that wraps it (the rule
+    engine adds decisions to the events it returns)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The settings (replay reads the lateness of re-ordering)."""
+        ...
+
+    @property
+    def accepted(self) -> int:
+        """Pings accepted so far."""
+        ...
+
+    def process(
+        self,
+        pings: Sequence[Ping],
+        *,
+        now: datetime | None = None,
+        lines: Sequence[int | None] | None = None,
+    ) -> Sequence[Any]:
+        """A micro-batch of pings in time order; its events (and anything else) out."""
+        ...
 DEFAULT_BATCH = 1000  # pings per match call: most of the batch speed-up, little latency
 
 
@@ -45,8 +71,9 @@ class ReplaySummary:
         """Rejections of every reason."""
         return sum(self.rejected.values())
 
-    def count(self, events: list[Event]) -> None:
-        """Add a batch of events to the tallies."""
+    def count(self, events: Sequence[Any]) -> None:
+        """Add a batch of events to the tallies (anything but transitions and rejections is
+        someone else's to count)."""
         transitions = [e for e in events if type(e) is Transition]
         if len(transitions) != len(events):
             self.rejected.update(e.reason for e in events if type(e) is Rejection)
@@ -56,7 +83,7 @@ class ReplaySummary:
 
 
 def replay(
-    engine: Engine,
+    engine: Engine | Processor,
     records: Iterable[tuple[int | None, Ping | Rejection]],
     *,
     sink: Sink | None = None,
@@ -80,7 +107,7 @@ def replay(
         events = engine.process(batch, now=now, lines=lines)
         summary.count(events)
         if sink is not None and events:
-            sink(events)
+            sink(list(events))
 
     for line, record in records:
         summary.records += 1
