@@ -1,112 +1,67 @@
-"""Build the example pings of a Helsinki morning: ``python examples/pings/build_examples.py``.
+"""Build the example data: ``python examples/pings/build_examples.py [EXAMPLES_DIR]``.
 
-Deterministic (seeded): running it again gives the same ``helsinki-morning.jsonl``. Four phones
-move among real places of central Helsinki (positions of OpenStreetMap shops and cafés, the
-same ones as ``rules/places/helsinki.yaml``), with the noise and glitches real phones have:
+Deterministic (seeded): running it again gives the same files. It writes, under
+``EXAMPLES_DIR`` (default: the ``examples`` folder this script lives in),
+``pings/helsinki-morning.jsonl``, ``pings/helsinki-afternoon.jsonl`` and
+``weather/helsinki-2026-06-12.jsonl``. The phones move among real places of central Helsinki
+(positions of OpenStreetMap shops and cafés, the same ones as ``rules/places/helsinki.yaml``),
+with the noise and glitches real phones have. The morning (from 09:00 local, 06:00 UTC):
 
 * ``visitor`` walks up Mannerheimintie to the Music Centre café, stays 20 minutes, leaves;
   its phone re-sends three fixes (duplicates);
-* ``shopper`` strolls the length of Aleksanterinkatu past dozens of shops without stopping;
-  one fix is the GPS default (0, 0) and one a 1.5 km cell-tower fix;
+* ``shopper`` strolls the length of Aleksanterinkatu past dozens of shops without stopping,
+  from 06:10 to 06:17 UTC, when the rain starts (06:15); one fix is the GPS default (0, 0) and
+  one a 1.5 km cell-tower fix;
 * ``commuter`` rides a tram up Mannerheimintie at up to 9 m/s, stopping at three stops; one
   fix arrives 20 s late (re-ordered) and one three minutes late (out of order);
 * ``barista`` leaves a phone on the counter of Hima Organic Café for 90 minutes, with fixes
   30-80 m off (indoors, no GPS) that often land outside the café's 30 m circle.
 
-One line of the file is deliberately malformed. Lines are in arrival order, not time order.
+One line of the morning file is deliberately malformed. The afternoon (14:40-15:30 local) has
+two phones with a wearable's ``fatigue`` signal, both crossing 0.7 near Théhuone (a tea house):
+
+* ``walker`` walks along Esplanadi towards Théhuone, window-shops within 100 m of it (fatigue
+  crosses 0.7 at 15:05 local), then goes in and sits for a quarter of an hour;
+* ``jogger`` runs past Théhuone at 3 m/s; its fatigue crosses 0.7 as it passes.
+
+Lines are in arrival order, not time order.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-OUT = Path(__file__).with_name("helsinki-morning.jsonl")
-START = datetime(2026, 6, 12, 6, 0, tzinfo=UTC)  # 09:00 in Helsinki, a Friday
-M_PER_DEG = 111_195.0
+from afternoon import afternoon
+from tracks import Point, fix, move, stay, walk
 
-Point = tuple[float, float]
-
-
-def _move(p: Point, north_m: float, east_m: float) -> Point:
-    lat, lon = p
-    return lat + north_m / M_PER_DEG, lon + east_m / (M_PER_DEG * math.cos(math.radians(lat)))
-
-
-def _dist(a: Point, b: Point) -> float:
-    dn = (b[0] - a[0]) * M_PER_DEG
-    de = (b[1] - a[1]) * M_PER_DEG * math.cos(math.radians(a[0]))
-    return math.hypot(dn, de)
-
-
-def _walk(route: list[Point], speed: float, every: float, t0: float) -> list[tuple[float, Point]]:
-    """(seconds, true position) along a route at a steady speed, one every ``every`` s."""
-    out: list[tuple[float, Point]] = []
-    t = t0
-    for a, b in itertools.pairwise(route):
-        legs = max(int(_dist(a, b) / (speed * every)), 1)
-        for i in range(legs):
-            f = i / legs
-            out.append((t, (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)))
-            t += every
-    out.append((t, route[-1]))
-    return out
-
-
-def _stay(at: Point, seconds: float, every: float, t0: float) -> list[tuple[float, Point]]:
-    return [(t0 + i * every, at) for i in range(int(seconds / every))]
-
-
-def _fix(
-    rng: random.Random,
-    device: str,
-    n: int,
-    t: float,
-    p: Point,
-    acc: tuple[float, float],
-    speed: float | None = None,
-) -> dict[str, object]:
-    accuracy = rng.uniform(*acc)
-    r, bearing = abs(rng.gauss(0, accuracy / 2)), rng.uniform(0, 2 * math.pi)
-    lat, lon = _move(p, r * math.cos(bearing), r * math.sin(bearing))
-    record: dict[str, object] = {
-        "id": f"{device}-{n:04d}",
-        "device_id": device,
-        "consumer_id": f"consumer-{device}",
-        "lat": round(lat, 7),
-        "lon": round(lon, 7),
-        "timestamp": (START + timedelta(seconds=t)).isoformat(timespec="milliseconds")[:-6] + "Z",
-        "accuracy_m": round(accuracy, 1),
-    }
-    if speed is not None:
-        record["speed_mps"] = round(max(speed + rng.gauss(0, 0.4), 0.0), 1)
-    return record
+EXAMPLES = Path(__file__).resolve().parents[1]
 
 
 def visitor(rng: random.Random) -> list[dict[str, object]]:
     """Walk to the Music Centre café (osm-node-2270234283), 20 minutes inside, walk away."""
     cafe = (60.1735667, 24.9356748)
-    to_cafe = [(60.1712, 24.9384), (60.1728, 24.9372), _move(cafe, 0, 25), cafe]
-    track = _walk(to_cafe, 1.3, 10, 0)
-    track += _stay(cafe, 1200, 30, track[-1][0] + 30)
-    track += _walk(
-        [cafe, _move(cafe, 0, 60), (60.1745, 24.9340), (60.1770, 24.9310)],
+    to_cafe = [(60.1712, 24.9384), (60.1728, 24.9372), move(cafe, 0, 25), cafe]
+    track = walk(to_cafe, 1.3, 10, 0)
+    track += stay(cafe, 1200, 30, track[-1][0] + 30)
+    track += walk(
+        [cafe, move(cafe, 0, 60), (60.1745, 24.9340), (60.1770, 24.9310)],
         1.3,
         10,
         track[-1][0] + 30,
     )
-    fixes = [_fix(rng, "visitor", n, t, p, (6, 18)) for n, (t, p) in enumerate(track)]
+    fixes = [fix(rng, "visitor", n, t, p, (6, 18)) for n, (t, p) in enumerate(track)]
     return fixes + fixes[20:23]  # the phone's outbox re-sends three fixes
 
 
 def shopper(rng: random.Random) -> list[dict[str, object]]:
     """Aleksanterinkatu from Senate Square to Mannerheimintie, never stopping."""
-    track = _walk([(60.16895, 24.9521), (60.16890, 24.9475), (60.16880, 24.9428)], 1.2, 10, 300)
-    fixes = [_fix(rng, "shopper", n, t, p, (5, 15)) for n, (t, p) in enumerate(track)]
+    track = walk([(60.16895, 24.9521), (60.16890, 24.9475), (60.16880, 24.9428)], 1.2, 10, 600)
+    fixes = [fix(rng, "shopper", n, t, p, (5, 15)) for n, (t, p) in enumerate(track)]
     fixes[10].update(lat=0.0, lon=0.0)  # a GPS that has no fix yet
     fixes[25]["accuracy_m"] = 1500.0  # a cell-tower fallback
     return fixes
@@ -118,11 +73,11 @@ def commuter(rng: random.Random) -> list[dict[str, object]]:
     track: list[tuple[float, Point, float]] = []
     t, prev = 900.0, (60.1690, 24.9400)
     for stop in [*stops, (60.1830, 24.9262)]:
-        track += [(when, p, 8.5) for when, p in _walk([prev, stop], 8.5, 5, t)]
-        track += [(when, p, 0.0) for when, p in _stay(stop, 30, 5, track[-1][0] + 5)]
+        track += [(when, p, 8.5) for when, p in walk([prev, stop], 8.5, 5, t)]
+        track += [(when, p, 0.0) for when, p in stay(stop, 30, 5, track[-1][0] + 5)]
         t, prev = track[-1][0] + 5, stop
     return [
-        _fix(rng, "commuter", n, when, p, (8, 25), speed=speed)
+        fix(rng, "commuter", n, when, p, (8, 25), speed=speed)
         for n, (when, p, speed) in enumerate(track)
     ]
 
@@ -131,12 +86,12 @@ def barista(rng: random.Random) -> list[dict[str, object]]:
     """A phone lying still in Hima Organic Café (osm-node-3681883933), poor fixes around it."""
     stall = (60.1763801, 24.9531577)
     fixes = []
-    for n, (t, _p) in enumerate(_stay(stall, 5400, 60, 0)):
+    for n, (t, _p) in enumerate(stay(stall, 5400, 60, 0)):
         r, bearing = rng.uniform(30, 80), rng.uniform(0, 2 * math.pi)
-        lat, lon = _move(stall, r * math.cos(bearing), r * math.sin(bearing))
-        fix = _fix(rng, "barista", n, t, stall, (30, 80))
-        fix.update(lat=round(lat, 7), lon=round(lon, 7))
-        fixes.append(fix)
+        lat, lon = move(stall, r * math.cos(bearing), r * math.sin(bearing))
+        record = fix(rng, "barista", n, t, stall, (30, 80))
+        record.update(lat=round(lat, 7), lon=round(lon, 7))
+        fixes.append(record)
     return fixes
 
 
@@ -159,6 +114,58 @@ def build() -> list[str]:
     return lines
 
 
+CELL = (60.1699, 24.9384)  # the central Helsinki weather cell (Helsinki railway station)
+# The rain spell: it starts at 06:15 UTC (09:15 local), while the shopper is on
+# Aleksanterinkatu among clothes and outdoor shops, and is over by 07:00.
+WET = {(6, 15): ("rain", 2.4), (6, 30): ("rain", 3.1), (6, 45): ("drizzle", 0.6)}
+
+
+def _reading(at: datetime) -> dict[str, object]:
+    """The synthetic reading of the cell at ``at``: a grey morning, the rain, a mild afternoon."""
+    hour = at.hour + at.minute / 60
+    condition, rain = WET.get(
+        (at.hour, at.minute), ("cloudy" if hour < 8 else "partly_cloudy", 0.0)
+    )
+    wet = rain > 0
+    temperature = 13.0 if wet else min(13.6 + 0.9 * max(hour - 6, 0), 19.4)
+    sun = 0.3 if condition != "partly_cloudy" else 1.0
+    chance = 100 if wet else (60 if hour < 6.25 else max(10, 45 - 5 * (hour - 7) * 4))
+    return {
+        "lat": CELL[0],
+        "lon": CELL[1],
+        "observed_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "valid_until": (at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "condition": condition,
+        "temperature_c": round(temperature, 1),
+        "feels_like_c": round(temperature - (1.4 if wet else 0.5), 1),
+        "precipitation_mm_h": rain,
+        "precipitation_probability_pct": round(chance),
+        "wind_speed_mps": 5.8 if wet else 3.4,
+        "uv_index": round(min(5.0, max(0.5, (hour - 3) * 0.8)) * sun, 1),
+        "humidity_pct": 94 if wet else round(max(55, 85 - 4 * (hour - 6))),
+        "source": "file",
+    }
+
+
+def weather_timeline() -> list[str]:
+    """The cell's readings every 15 minutes from 05:45 to 13:00 UTC, in time order."""
+    first = datetime(2026, 6, 12, 5, 45, tzinfo=UTC)
+    return [json.dumps(_reading(first + timedelta(minutes=15 * i))) for i in range(30)]
+
+
+def write_all(examples: Path) -> list[Path]:
+    """Write every generated example file under ``examples``; the paths written."""
+    files = {
+        examples / "pings" / "helsinki-morning.jsonl": build(),
+        examples / "pings" / "helsinki-afternoon.jsonl": afternoon(),
+        examples / "weather" / "helsinki-2026-06-12.jsonl": weather_timeline(),
+    }
+    for path, lines in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return list(files)
+
+
 if __name__ == "__main__":
-    OUT.write_text("\n".join(build()) + "\n", encoding="utf-8")
-    print(f"wrote {OUT.name}")
+    for written in write_all(Path(sys.argv[1]) if len(sys.argv) > 1 else EXAMPLES):
+        print(f"wrote {written.parent.name}/{written.name}")
