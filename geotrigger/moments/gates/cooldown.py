@@ -1,0 +1,50 @@
+"""The ``cooldown`` gate: after a rule fired for a consumer at a place, it does not fire there
+again within ``cooldown_s`` of that moment (before or after it: events replayed out of order
+count too). With ``reentry: after_exit`` it does not fire there again at all until the consumer
+has left the place since that moment; a dwell or exit of the same visit is therefore covered.
+Times are the events' times, not the evaluation's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from geotrigger.moments.conditions.ranges import number
+from geotrigger.moments.decision import Candidate, GateResult
+from geotrigger.moments.gates.base import passed, suppressed
+from geotrigger.moments.history import History
+from geotrigger.moments.windows import local_time
+from geotrigger.rules.model import Reentry
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownGate:
+    """Suppresses a rule firing again for a consumer at a place too soon, or before a leave."""
+
+    name: str = "cooldown"
+
+    def check(self, candidate: Candidate, history: History) -> GateResult:
+        """Pass when the rule never fired here for this consumer, or long enough ago and
+        (with after_exit) the consumer has left since."""
+        rule = candidate.rule
+        cooldown = rule.suppression.cooldown_s
+        last = history.last_fired_s(candidate.consumer_id, rule.id, candidate.place.id)
+        seen = {
+            "last_fired_s": last,
+            "cooldown_s": cooldown,
+            "reentry": rule.suppression.reentry.value,
+        }
+        if last is None:
+            return passed(self.name, "never fired here for this consumer", seen)
+        ago = candidate.at.timestamp() - last
+        if cooldown > 0 and abs(ago) < cooldown:
+            why = f"fired here {number(ago)} s ago; cooldown {number(cooldown)} s"
+            return suppressed(self.name, why, seen)
+        if rule.suppression.reentry is Reentry.AFTER_EXIT:
+            left = history.exited_since(candidate.consumer_id, candidate.place.id, last)
+            seen = {**seen, "exited_since": left}
+            if not left:
+                fired = local_time(datetime.fromtimestamp(last, UTC), candidate.place_zone)
+                why = f"fired here at {fired:%H:%M} and has not left since"
+                return suppressed(self.name, why, seen)
+        return passed(self.name, f"last fired here {number(ago)} s ago", seen)
