@@ -14,7 +14,13 @@ from geotrigger import __version__
 from geotrigger.errors import GeotriggerError
 
 # Command modules, in the order their commands are listed in --help.
-_COMMAND_MODULES = ("geotrigger.cli.places", "geotrigger.cli.replay", "geotrigger.cli.demo")
+_COMMAND_MODULES = (
+    "geotrigger.cli.places",
+    "geotrigger.cli.rules",
+    "geotrigger.cli.replay",
+    "geotrigger.cli.demo",
+    "geotrigger.cli.explain",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
