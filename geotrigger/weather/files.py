@@ -147,19 +147,7 @@ def _reading(record: Mapping[str, Any], problems: list[str]) -> WeatherReading |
     values["observed_at"] = _time(record, "observed_at", problems, required=True)
     if record.get("valid_until") is not None:
         values["valid_until"] = _time(record, "valid_until", problems, required=False)
-    condition = record.get("condition")
-    if condition is not None:
-        if condition in CONDITIONS:
-            values["condition"] = WeatherCondition(condition)
-        else:
-            problems.append(f"unknown condition {condition!r}{_hint(condition, CONDITIONS)}")
-    if "source" in record:
-        if isinstance(record["source"], str) and record["source"]:
-            values["source"] = record["source"]
-        else:
-            problems.append(
-                f"field 'source' must be a non-empty string, got {_kind(record['source'])}"
-            )
+    values.update(_labels(record, problems))
     for name in NUMERIC_FIELDS:
         value = record.get(name)
         if value is not None and not _is_number(value):
@@ -170,9 +158,25 @@ def _reading(record: Mapping[str, Any], problems: list[str]) -> WeatherReading |
         return None
     try:
         return WeatherReading(**values)
-    except ValueError as exc:
+    except ValueError as exc:  # the reading's own invariants, said in its words
         problems.append(str(exc))
         return None
+
+
+def _labels(record: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The condition and the source, when given and good."""
+    values: dict[str, Any] = {}
+    condition = record.get("condition")
+    if condition in CONDITIONS:
+        values["condition"] = WeatherCondition(condition)
+    elif condition is not None:
+        problems.append(f"unknown condition {condition!r}{_hint(condition, CONDITIONS)}")
+    source = record.get("source")
+    if isinstance(source, str) and source:
+        values["source"] = source
+    elif "source" in record:
+        problems.append(f"field 'source' must be a non-empty string, got {_kind(source)}")
+    return values
 
 
 def _time(record: Mapping[str, Any], name: str, problems: list[str], *, required: bool) -> Any:
