@@ -7,7 +7,8 @@ the others are still built so that one run reports everything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +39,7 @@ from geotrigger.rules.template import compile_template
 from geotrigger.weather.reading import WeatherChangeKind
 
 DEFAULT_TTL_S = 600.0  # a moment not given a ttl perishes after 10 minutes
+_SECTION = re.compile(r"^([a-z_]+)[.:\[]")  # the top key of a problem's path
 _MERGED = ("when", "relevance", "suppression")  # defaults merged key by key inside these
 
 
@@ -124,17 +126,44 @@ def compile_rule(
     for line, message in problems:
         report.error(line, message, code="format")
     if problems:
+        # The sections without format problems are still compiled, for their own errors.
+        bad = {m.group(1) for _, text in problems if (m := _SECTION.match(text))}
+        _check_sections(loc, bad, report, places)
         return None
     rule = _build(loc, report, places)
     _advise(rule, loc, report)
     return rule if report.error_count == before else None
 
 
+def _check_sections(
+    loc: Located, bad: set[str], report: Report, places: Mapping[str, Place] | None
+) -> None:
+    """Compile each section of a moment whose shape is right, only to report its errors."""
+    builders: dict[str, Callable[[Located], object]] = {
+        "trigger": lambda item: compile_trigger(item, report, places),
+        "when": lambda item: compile_when(item, report),
+        "suppression": lambda item: compile_suppression(item, report),
+        "ttl": lambda item: _ttl(item, report),
+        "action": lambda item: compile_action(item, report),
+    }
+    for key, build in builders.items():
+        item = loc.get(key)
+        if item is not None and key not in bad:
+            build(item)
+
+
+def _ttl(loc: Located | None, report: Report) -> float:
+    if loc is None:
+        return DEFAULT_TTL_S
+    ttl = parse_duration(loc.value)
+    if ttl <= 0:
+        report.error(loc.line, "ttl: a moment needs a time to live longer than 0s")
+    return ttl
+
+
 def _build(loc: Located, report: Report, places: Mapping[str, Place] | None) -> Rule:
     v = loc.value
-    ttl = parse_duration(v["ttl"].value) if "ttl" in v else DEFAULT_TTL_S
-    if ttl <= 0:
-        report.error(v["ttl"].line, "ttl: a moment needs a time to live longer than 0s")
+    ttl = _ttl(loc.get("ttl"), report)
     return Rule(
         id=v["id"].value,
         description=str(v["description"].value) if "description" in v else "",
@@ -161,8 +190,10 @@ def _advise(rule: Rule, loc: Located, report: Report) -> None:
             " who dislike the offer",
         )
     if rule.mode == Mode.MONITOR and rule.suppression.holdout > 0:
+        holdout = loc.value["suppression"].get("holdout")
         report.warning(
-            loc.line, "suppression.holdout does nothing in monitor mode: nothing is sent anyway"
+            holdout.line if holdout is not None else loc.line,
+            "suppression.holdout does nothing in monitor mode: nothing is sent anyway",
         )
 
 

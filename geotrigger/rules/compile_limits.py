@@ -23,31 +23,32 @@ from geotrigger.rules.report import Report
 
 
 def compile_window(
-    loc: Located | None, scope: Scope, line: int | None, report: Report
+    loc: Located | None, scope: Scope, at: tuple[str, int | None], report: Report
 ) -> Window | None:
     """The window of a cap; weather-event caps default to forever, the others must say."""
     if loc is None:
         if scope == Scope.WEATHER_EVENT:
             return Window(kind=WindowKind.FOREVER)
-        report.error(line, f"caps: scope {scope.value} needs a window (e.g. calendar_day)")
+        path, line = at
+        report.error(line, f"{path}: scope {scope.value} needs a window (e.g. calendar_day)")
         return None
     if isinstance(loc.value, str):
         return Window(kind=WindowKind(loc.value))
     rolling, fixed, anchor = loc.get("rolling"), loc.get("fixed"), loc.get("anchor")
     if rolling is not None:
         if anchor is not None:
-            report.error(anchor.line, "caps: anchor is only for fixed windows")
-        return _sized(WindowKind.ROLLING, rolling, None, report)
+            report.error(anchor.line, f"{at[0]}.window: anchor is only for fixed windows")
+        return _sized(WindowKind.ROLLING, rolling, None, at[0], report)
     assert fixed is not None  # the format asks for exactly one of rolling, fixed
-    return _sized(WindowKind.FIXED, fixed, _anchor(anchor), report)
+    return _sized(WindowKind.FIXED, fixed, _anchor(anchor), at[0], report)
 
 
 def _sized(
-    kind: WindowKind, length: Located, anchor: datetime | None, report: Report
+    kind: WindowKind, length: Located, anchor: datetime | None, path: str, report: Report
 ) -> Window | None:
     seconds = parse_duration(length.value)
     if seconds <= 0:
-        report.error(length.line, f"caps: a {kind.value} window must be longer than 0s")
+        report.error(length.line, f"{path}.window: a {kind.value} window must be longer than 0s")
         return None
     return Window(kind=kind, length_s=seconds, anchor=anchor)
 
@@ -67,16 +68,18 @@ def cap_label(scope: Scope, most: int, window: Window) -> str:
         return (
             f"{scope.value} {most} per {window.kind.value} {format_duration(window.length_s or 0)}"
         )
+    if window.kind == WindowKind.FOREVER:
+        return f"{scope.value} {most} ever"  # for weather_event: once per spell
     return f"{scope.value} {most} per {window.kind.value}"
 
 
-def compile_caps(loc: Located | None, report: Report) -> tuple[Cap, ...]:
+def compile_caps(loc: Located | None, path: str, report: Report) -> tuple[Cap, ...]:
     """The caps of a list (an empty tuple when absent); bad ones are reported and left out."""
     caps: list[Cap] = []
-    for item in loc.value if loc is not None else []:
+    for i, item in enumerate(loc.value if loc is not None else []):
         scope = Scope(item.value["scope"].value)
         most = int(item.value["max"].value)
-        window = compile_window(item.get("window"), scope, item.line, report)
+        window = compile_window(item.get("window"), scope, (f"{path}[{i}]", item.line), report)
         if window is not None:
             caps.append(
                 Cap(scope=scope, max=most, window=window, label=cap_label(scope, most, window))
@@ -107,7 +110,7 @@ def compile_suppression(loc: Located | None, report: Report) -> Suppression:
     if (item := loc.get("daily_budget")) is not None:
         kwargs["daily_budget"] = int(item.value)
     quiet = compile_quiet_hours(loc.get("quiet_hours"))
-    caps = compile_caps(loc.get("caps"), report)
+    caps = compile_caps(loc.get("caps"), "suppression.caps", report)
     return Suppression(quiet_hours=quiet, caps=caps, **kwargs)
 
 
@@ -118,7 +121,7 @@ def compile_policy(loc: Located, report: Report) -> Policy:
     if zone is not None and (problem := timezone_problem(str(zone.value))) is not None:
         report.error(zone.line, f"policy.budget_timezone: {problem}")
     return Policy(
-        caps=compile_caps(loc.get("caps"), report),
+        caps=compile_caps(loc.get("caps"), "policy.caps", report),
         min_spacing_s=parse_duration(spacing.value) if spacing is not None else 0.0,
         budget_timezone=str(zone.value) if zone is not None else "UTC",
     )

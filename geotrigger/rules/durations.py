@@ -35,4 +35,4 @@ def format_duration(seconds: float) -> str:
     for unit in ("w", "d", "h", "m"):
         if seconds and seconds % UNITS[unit] == 0:
             return f"{int(seconds // UNITS[unit])}{unit}"
-    return f"{seconds:g}s"
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{seconds}s"
