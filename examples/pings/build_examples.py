@@ -10,8 +10,8 @@ with the noise and glitches real phones have. The morning (from 09:00 local, 06:
 * ``visitor`` walks up Mannerheimintie to the Music Centre café, stays 20 minutes, leaves;
   its phone re-sends three fixes (duplicates);
 * ``shopper`` strolls the length of Aleksanterinkatu past dozens of shops without stopping,
-  from 06:10 to 06:17 UTC, when the rain starts (06:15); one fix is the GPS default (0, 0) and
-  one a 1.5 km cell-tower fix;
+  from 06:09 to 06:16 UTC; the rain starts at 06:15, 160 m from White Dress (a clothes shop
+  open from 09:00); one fix is the GPS default (0, 0) and one a 1.5 km cell-tower fix;
 * ``commuter`` rides a tram up Mannerheimintie at up to 9 m/s, stopping at three stops; one
   fix arrives 20 s late (re-ordered) and one three minutes late (out of order);
 * ``barista`` leaves a phone on the counter of Hima Organic Café for 90 minutes, with fixes
@@ -60,7 +60,7 @@ def visitor(rng: random.Random) -> list[dict[str, object]]:
 
 def shopper(rng: random.Random) -> list[dict[str, object]]:
     """Aleksanterinkatu from Senate Square to Mannerheimintie, never stopping."""
-    track = walk([(60.16895, 24.9521), (60.16890, 24.9475), (60.16880, 24.9428)], 1.2, 10, 600)
+    track = walk([(60.16895, 24.9521), (60.16890, 24.9475), (60.16880, 24.9428)], 1.2, 10, 540)
     fixes = [fix(rng, "shopper", n, t, p, (5, 15)) for n, (t, p) in enumerate(track)]
     fixes[10].update(lat=0.0, lon=0.0)  # a GPS that has no fix yet
     fixes[25]["accuracy_m"] = 1500.0  # a cell-tower fallback
