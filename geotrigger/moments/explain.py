@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from geotrigger.consumers.profile import Daypart
 from geotrigger.errors import DecisionError, Where
 from geotrigger.moments.decision import CONDITION_ORDER, GATE_ORDER, Outcome
 from geotrigger.places.zones import timezone_problem
@@ -31,7 +30,6 @@ from geotrigger.rules.model import TriggerKind
 
 DEFAULT_WINDOW = timedelta(minutes=30)
 _REQUIRED = ("rule_id", "consumer_id", "place_id", "trigger", "at", "outcome", "event_key")
-_DAYPARTS = frozenset(part.value for part in Daypart)
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -207,50 +205,26 @@ def _verdict(record: DecisionRecord) -> str:
     return prefix + (record.reason or f"the {record.gate} gate said no")
 
 
-def _relevance_words(parts: Mapping[str, Any], limit: int = 2) -> str:
-    """The strongest tag weights behind a score, e.g. ``green-tea 1.00 in the afternoon``.
-    The parts are the relevance's own breakdown; weights are found in it by shape (a number,
-    a ``{"weight": ..., "daypart": ...}`` mapping or a ``[weight, source]`` pair per tag)."""
-    found: list[tuple[float, str]] = []
-    for tag, value in parts.items():
-        if isinstance(value, Mapping) and _weight_of(value) is None:
-            found.extend(_weights(value))  # a nested breakdown, e.g. {"tags": {...}}
-        else:
-            found.extend(_weights({tag: value}))
-    found.sort(key=lambda item: -abs(item[0]))
-    return ", ".join(words for _, words in found[:limit])
-
-
-def _weights(parts: Mapping[str, Any]) -> list[tuple[float, str]]:
-    out = []
-    for tag, value in parts.items():
-        weight_source = _weight_of(value)
-        if weight_source is None:
-            continue
-        weight, source = weight_source
-        where = f" in the {source}" if source in _DAYPARTS else ""
-        out.append((weight, f"{tag} {weight:.2f}{where}"))
-    return out
-
-
-def _weight_of(value: Any) -> tuple[float, str | None] | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value), None
-    if isinstance(value, Mapping):
-        weight = value.get("weight", value.get("value"))
-        source = value.get("daypart") or value.get("source") or value.get("from")
-        return None if weight is None else _with_source(_weight_of(weight), source)
-    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[1], str | None):
-        return _with_source(_weight_of(value[0]), value[1])
-    return None
-
-
-def _with_source(
-    weight: tuple[float, str | None] | None, source: Any
-) -> tuple[float, str | None] | None:
-    return None if weight is None else (weight[0], None if source is None else str(source))
+def _relevance_words(parts: Mapping[str, Any]) -> str:
+    """What the score rests on, from the parts of :func:`~geotrigger.moments.relevance.
+    relevance_score`: the strongest like, the strongest dislike, the weather's fit, e.g.
+    ``green-tea 1.00 in the afternoon, coffee -0.50 in the afternoon``."""
+    tags = parts.get("tags")
+    weights = [
+        (float(part["weight"]), tag, str(part.get("from") or "base"))
+        for tag, part in (tags.items() if isinstance(tags, Mapping) else ())
+        if isinstance(part, Mapping) and isinstance(part.get("weight"), int | float)
+    ]
+    weights.sort(key=lambda item: (item[0], item[1]))
+    chosen = [w for w in weights[-1:] if w[0] > 0] + [w for w in weights[:1] if w[0] < 0]
+    words = [
+        f"{tag} {weight:.2f}" + ("" if source == "base" else f" in the {source}")
+        for weight, tag, source in chosen
+    ]
+    fit = parts.get("weather_fit")
+    if isinstance(fit, int | float) and not isinstance(fit, bool):
+        words.append(f"weather fit {fit:.2f}")
+    return ", ".join(words)
 
 
 def tally(records: Sequence[DecisionRecord]) -> str:

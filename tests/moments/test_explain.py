@@ -41,7 +41,7 @@ def _decision(**changes: Any) -> Decision:
     return Decision(**fields)
 
 
-def _fired() -> Decision:
+def _fired(parts: dict[str, Any] | None = None) -> Decision:
     moment = Moment(
         id="m1",
         rule_id="tired-tea-afternoon",
@@ -55,7 +55,24 @@ def _fired() -> Decision:
         priority=5,
         relevance=0.85,
     )
-    parts = {"green-tea": {"weight": 1.0, "daypart": "afternoon"}, "tea": 0.5}
+    # the parts as geotrigger.moments.relevance.relevance_score gives them
+    parts = (
+        parts
+        if parts is not None
+        else {
+            "daypart": "afternoon",
+            "considered_tags": ["cafe", "coffee", "green-tea", "tea", "tee"],
+            "tags": {
+                "coffee": {"weight": -0.5, "from": "afternoon"},
+                "green-tea": {"weight": 1.0, "from": "afternoon"},
+                "tea": {"weight": 0.5, "from": "base"},
+            },
+            "affinity": 0.5,
+            "weather_fit": None,
+            "weather_weight": 0.3,
+            "score": 0.85,
+        }
+    )
     return _decision(
         outcome=Outcome.FIRED,
         reason="fired",
@@ -90,10 +107,38 @@ def test_fired_is_told_with_relevance_and_message(
     assert code == 0
     assert (
         "15:05 near Théhuone (signal): tired-tea-afternoon FIRED — relevance 0.85 "
-        '(green-tea 1.00 in the afternoon, tea 0.50); sent by push: "Aino, a green tea at '
+        "(green-tea 1.00 in the afternoon, coffee -0.50 in the afternoon); sent by push: "
+        '"Aino, a green tea at '
         'Théhuone?"'
     ) in out
     assert out.splitlines()[-1] == "In all: fired 1."
+
+
+def _tags(**weights: tuple[float, str]) -> dict[str, Any]:
+    return {tag.replace("_", "-"): {"weight": w, "from": f} for tag, (w, f) in weights.items()}
+
+
+@pytest.mark.parametrize(
+    ("parts", "words"),
+    [
+        # the strongest like only, from the base weights
+        ({"tags": _tags(tea=(0.5, "base"), cafe=(0.2, "base"))}, " (tea 0.50)"),
+        # an umbrella in the rain: the like and how well the weather fits
+        (
+            {"tags": _tags(rain_gear=(0.8, "base")), "weather_fit": 1.0},
+            " (rain-gear 0.80, weather fit 1.00)",
+        ),
+        # nothing to show: no parentheses at all
+        ({"tags": {}, "weather_fit": None}, ""),
+    ],
+)
+def test_relevance_told_by_its_strongest_parts(
+    parts: dict[str, Any], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fired moment names what its score rests on, from the relevance's parts."""
+    code, out, _ = _explain(capsys, _write(tmp_path / "d.jsonl", [_fired(parts)]))
+    assert code == 0
+    assert f"FIRED — relevance 0.85{words}; sent by push" in out
 
 
 @pytest.mark.parametrize(
