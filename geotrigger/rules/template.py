@@ -19,7 +19,7 @@ The variables (:data:`TEMPLATE_VARIABLES`, plus ``consumer.traits.<any name>``):
 ``weather.feels_like_c``   felt temperature, degrees Celsius
 ``weather.precipitation_mm_h``  rain, millimetres per hour
 ``local_time``             the time of day at the place, ``HH:MM``
-``daypart``                morning, afternoon, evening or night at the place
+``daypart``                morning, midday, afternoon, evening or night at the place
 =========================  ==============================================================
 """
 
