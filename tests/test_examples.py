@@ -38,6 +38,7 @@ WEATHER = EXAMPLES / "weather" / "helsinki-2026-06-12.jsonl"
 CONSUMERS = EXAMPLES / "consumers" / "helsinki.jsonl"
 THEHUONE = "osm-node-1007416273"
 WHITE_DRESS = "osm-node-6049453034"  # a clothes shop open from 09:00
+WELL_COFFEE = "osm-node-4754875491"
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -195,3 +196,12 @@ def test_walker_reports_every_20_to_30_seconds() -> None:
     assert all(15 <= gap <= 35 for gap in gaps)
     assert sum(gaps) / len(gaps) == pytest.approx(25, abs=1.5)
     assert times[0].strftime("%H:%M") == "11:40" and times[-1].strftime("%H:%M") == "12:29"
+
+
+def test_commuter_crosses_a_cafe_at_tram_speed(places: dict[str, Place]) -> None:
+    """The tram's first two fixes are in Well Coffee's circle (widened by 20 m at most) at
+    over 7 m/s: an enter that the speed gate stops as driving past."""
+    first, second = _pings("helsinki-morning.jsonl", "commuter")[:2]
+    for ping in (first, second):
+        assert _from_centre(ping, places[WELL_COFFEE]) < 30 + 20
+        assert ping.speed_mps is not None and ping.speed_mps > 7

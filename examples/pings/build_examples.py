@@ -12,8 +12,9 @@ with the noise and glitches real phones have. The morning (from 09:00 local, 06:
 * ``shopper`` strolls the length of Aleksanterinkatu past dozens of shops without stopping,
   from 06:09 to 06:16 UTC; the rain starts at 06:15, 160 m from White Dress (a clothes shop
   open from 09:00); one fix is the GPS default (0, 0) and one a 1.5 km cell-tower fix;
-* ``commuter`` rides a tram up Mannerheimintie at up to 9 m/s, stopping at three stops; one
-  fix arrives 20 s late (re-ordered) and one three minutes late (out of order);
+* ``commuter`` rides a tram through the circle of Well Coffee and up Mannerheimintie at up
+  to 9 m/s, stopping at three stops; one fix arrives 20 s late (re-ordered) and one three
+  minutes late (out of order);
 * ``barista`` leaves a phone on the counter of Hima Organic Café for 90 minutes, with fixes
   30-80 m off (indoors, no GPS) that often land outside the café's 30 m circle.
 
@@ -71,7 +72,7 @@ def commuter(rng: random.Random) -> list[dict[str, object]]:
     """A tram up Mannerheimintie with three 30 s stops; the phone reports its speed."""
     stops = [(60.1707, 24.9378), (60.1738, 24.9343), (60.1790, 24.9290)]
     track: list[tuple[float, Point, float]] = []
-    t, prev = 900.0, (60.1690, 24.9400)
+    t, prev = 900.0, (60.1691, 24.9410)  # through Well Coffee at tram speed
     for stop in [*stops, (60.1830, 24.9262)]:
         track += [(when, p, 8.5) for when, p in walk([prev, stop], 8.5, 5, t)]
         track += [(when, p, 0.0) for when, p in stay(stop, 30, 5, track[-1][0] + 5)]

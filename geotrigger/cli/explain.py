@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"{len(records)} decisions for {args.consumer}, in the local time of each place:")
+    noun = "decision" if len(records) == 1 else "decisions"
+    print(f"{len(records)} {noun} for {args.consumer}, in the local time of each place:")
     for line in tell(records):
         print(f"  {line}" if line else "")
     print(tally(records))
