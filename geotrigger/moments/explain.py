@@ -153,11 +153,11 @@ def select(
     window: timedelta = DEFAULT_WINDOW,
 ) -> list[DecisionRecord]:
     """The consumer's decisions, within ``window`` either side of ``at`` if given, in time
-    order (decisions of one time stay in file order)."""
+    order; simultaneous events apart, the decisions of one event in file order."""
     chosen = [r for r in records if r.consumer_id == consumer_id]
     if at is not None:
         chosen = [r for r in chosen if abs(r.at - at) <= window]
-    return sorted(chosen, key=lambda r: r.at)
+    return sorted(chosen, key=lambda r: (r.at, r.event_key))
 
 
 _DOING = {

@@ -247,17 +247,23 @@ def test_events_grouped_in_time_order_and_tallied(
             reason="local time 15:10 is outside 07:00-11:00",
         ),
         _fired(),
+        # another event at the same time, written between the two of the enter
+        _decision(at=enter, event_key="weather@1", outcome=Outcome.SUPPRESSED, gate="consent"),
     ]
+    decisions.insert(1, decisions.pop())
     code, out, _ = _explain(capsys, _write(tmp_path / "d.jsonl", decisions))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "3 decisions for consumer-walker, in the local time of each place:"
+    assert lines[0] == "4 decisions for consumer-walker, in the local time of each place:"
     assert lines[1].startswith("  15:05 near Théhuone (signal): tired-tea-afternoon FIRED")
     assert lines[2] == ""
     assert lines[3].startswith("  15:10 entered Théhuone (enter): cafe-enter-watch would")
     assert lines[4].startswith("  15:10 entered Théhuone (enter): coffee-dwell-morning not")
-    assert lines[5] == (
-        "In all: fired 1; suppressed by gate: monitor 1; not matched by condition: local_time 1."
+    assert lines[5] == ""
+    assert lines[6].startswith("  15:10 near Théhuone (signal): tired-tea-afternoon suppressed")
+    assert lines[7] == (
+        "In all: fired 1; suppressed by gate: consent 1, monitor 1; "
+        "not matched by condition: local_time 1."
     )
 
 
