@@ -1,7 +1,10 @@
-"""``geotrigger demo``: replay the shipped example morning in Helsinki and tell what happened.
+"""``geotrigger demo``: replay the shipped example day in Helsinki and tell what happened.
 
-This is what ``make run`` does until the HTTP service exists. It loads ``rules/places/``, runs
-``examples/pings/*.jsonl`` through the engine, prints the replay summary and a short account
+This is what ``make run`` does until the HTTP service exists. It loads the places of
+``rules/places/`` and the moments of ``rules/moments/``, the consumers of
+``examples/consumers/`` and the weather timeline of ``examples/weather/``, runs
+``examples/pings/*.jsonl`` through the location engine and the rules, and prints the replay
+summary, each rule's funnel, the moments that fired and why others did not, and a short account
 in plain words of a few visits. Phones are named by letter, never by their device id.
 """
 
@@ -16,12 +19,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geotrigger.cli.replay import format_summary, load_places, settle_heap
-from geotrigger.config import load_settings
-from geotrigger.engine import SIGNAL_LOST, Engine, Event
+import orjson
+
+from geotrigger.cli.replay import (
+    DUMP_OPTIONS,
+    build_processor,
+    format_summary,
+    load_places,
+    record_of,
+    settle_heap,
+)
+from geotrigger.engine import SIGNAL_LOST, Event
 from geotrigger.engine.replay import replay
 from geotrigger.errors import ConfigError
 from geotrigger.model import Place, Rejection, Transition, TransitionKind
+from geotrigger.moments.decision import Decision, Outcome
+from geotrigger.moments.pipeline import MomentEngine
+from geotrigger.moments.summary import MomentSummary, format_funnels
 from geotrigger.pings import read_numbered
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,6 +48,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--places", nargs="+", type=Path, default=[REPO / "rules" / "places"])
     parser.add_argument("--pings", nargs="+", type=Path, help="default: examples/pings/*.jsonl")
+    parser.add_argument("--rules", nargs="+", type=Path, default=[REPO / "rules" / "moments"])
+    parser.add_argument(
+        "--consumers", nargs="+", type=Path, default=[REPO / "examples" / "consumers"]
+    )
+    parser.add_argument(
+        "--weather", type=Path, help="default: examples/weather/*.jsonl (the first)"
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help="also write every event and decision here"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -42,23 +66,82 @@ def run(args: argparse.Namespace) -> int:
     files = args.pings or sorted((REPO / "examples" / "pings").glob("*.jsonl"))
     if not files:
         raise ConfigError("no example pings found (examples/pings/*.jsonl in a source checkout)")
+    files = sorted(files, key=_first_time)  # one stream: the morning before the afternoon
+    if args.weather is None:
+        args.weather = next(iter(sorted((REPO / "examples" / "weather").glob("*.jsonl"))), None)
     places = load_places(args.places)
-    engine = Engine(places, settings=load_settings())
+    engine = build_processor(args, places)
+    assert isinstance(engine, MomentEngine)
     settle_heap()
-    events: list[Event] = []
+    items: list[Event | Decision] = []
     records = itertools.chain.from_iterable(read_numbered(f) for f in files)
-    summary = replay(engine, records, sink=events.extend)
+    summary = replay(engine, records, sink=items.extend)
+    items += engine.finish()
+    decisions = [d for d in items if isinstance(d, Decision)]
+    moments = MomentSummary()
+    moments.count(decisions)
     source = ", ".join(f.name for f in files)
     print(format_summary(summary, source=source, places=len(places), top=5))
     print()
-    print("What happened, in plain words:")
-    for line in account(events, {p.id: p for p in places}):
+    print(format_funnels(moments, [r.id for r in engine.book.rule_set.rules]))
+    print()
+    print("Moments, in plain words:")
+    for line in tell_moments(decisions):
         print(f"  - {line}")
     print()
+    print("What the phones did:")
+    events = [e for e in items if not isinstance(e, Decision)]
+    for line in account(events, {p.id: p for p in places}):
+        print(f"  - {line}")
+    if args.out is not None:
+        _write(args.out, items)
+    print()
     print("This is the embedded engine replaying example files; the HTTP service that takes")
-    print("live pings comes in a later release. Try: geotrigger replay --help")
+    print("live pings comes in a later release. Try, for one consumer's story:")
+    print("  geotrigger demo --out decisions.jsonl")
+    print("  geotrigger explain --decisions decisions.jsonl --consumer consumer-walker")
     sys.stdout.flush()
     return 0
+
+
+def _first_time(path: Path) -> float:
+    """The time of a ping file's first ping (files without one go last)."""
+    for _line, record in read_numbered(path):
+        if not isinstance(record, Rejection):
+            return record.epoch_s
+    return float("inf")
+
+
+def _write(path: Path, items: list[Event | Decision]) -> None:
+    try:
+        with path.open("wb") as out:
+            out.write(b"".join(orjson.dumps(record_of(i), option=DUMP_OPTIONS) for i in items))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def tell_moments(decisions: list[Decision]) -> list[str]:
+    """Every fired moment, then one example of each way a moment was held back."""
+    lines = [
+        f"{_local(d.at, d.place_zone)} {d.consumer_id} at {d.place_name} ({d.trigger.value}): "
+        f"{d.rule_id} fired: {d.moment.message!r}"
+        for d in decisions
+        if d.outcome is Outcome.FIRED and d.moment is not None
+    ]
+    if not lines:
+        lines.append("no moment fired")
+    seen: set[str] = set()
+    for d in decisions:
+        why = d.gate if d.outcome is Outcome.SUPPRESSED else d.condition
+        if d.outcome is Outcome.FIRED or why is None or why in seen:
+            continue
+        seen.add(why)
+        verb = "suppressed by" if d.outcome is Outcome.SUPPRESSED else "not matched:"
+        lines.append(
+            f"{_local(d.at, d.place_zone)} {d.consumer_id} at {d.place_name}: {d.rule_id} "
+            f"{verb} {why} ({d.reason})"
+        )
+    return lines
 
 
 def account(events: list[Event], places: dict[str, Place]) -> list[str]:
@@ -121,8 +204,11 @@ def _stay_of(dwell: Transition, exits: list[Transition], end: datetime) -> float
     return (end - start).total_seconds()
 
 
-def _local(at: datetime | None, place: Place | None) -> str:
+def _local(at: datetime | None, place: Place | str | None) -> str:
     if at is None:
         return "?"
-    zone = place.timezone if place is not None and place.timezone else "UTC"
+    if isinstance(place, str):
+        zone = place
+    else:
+        zone = place.timezone if place is not None and place.timezone else "UTC"
     return at.astimezone(ZoneInfo(zone)).strftime("%H:%M") + ("" if zone != "UTC" else " UTC")

@@ -1,7 +1,10 @@
 """``geotrigger replay``: run a file of pings through the engine against a set of places.
 
 One JSON line per event goes to ``--out`` (default: standard output): every transition with all
-its fields, and every rejected ping with its reason, detail and line. A summary table goes to
+its fields, and every rejected ping with its reason, detail and line. With ``--rules`` (and
+``--consumers``, ``--weather``) the rule engine runs too, and every candidate moment adds a
+``"type": "decision"`` line: fired (with the moment), suppressed by which gate, or not matched
+by which condition; the summary then shows each rule's funnel. A summary table goes to
 standard error, and on large files a progress bar too when standard error is a terminal. The
 summary names places and counts, never a device or a position: it is the part that ends up in
 logs, while the events file is data.
@@ -23,15 +26,21 @@ from typing import IO, Any
 import orjson
 
 from geotrigger.config import load_settings
+from geotrigger.consumers import ConsumerDirectory, load_consumers
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError, PingError
 from geotrigger.model import Place
+from geotrigger.moments.decision import Decision
+from geotrigger.moments.pipeline import MomentEngine
+from geotrigger.moments.summary import MomentSummary, format_funnels
 from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
 from geotrigger.places import load_places_strict
+from geotrigger.rules.loading import load_rules_strict
+from geotrigger.weather.files import load_weather_timeline
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
-_DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +64,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, help="ping format (default: by suffix)")
     parser.add_argument("--device-id", help="device of a GPX file (default: the file name)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="places in the summary")
+    add_rule_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that bring in the rule engine (replay and demo share them)."""
+    parser.add_argument(
+        "--rules", nargs="+", metavar="PATH", type=Path, help="moments (rules) files or folders"
+    )
+    parser.add_argument(
+        "--consumers",
+        nargs="+",
+        metavar="PATH",
+        type=Path,
+        help="consumer profiles (JSON Lines or YAML); without them no consumer has consented",
+    )
+    parser.add_argument(
+        "--weather", metavar="FILE", type=Path, help="a weather timeline (JSON Lines of readings)"
+    )
 
 
 def _now_arg(text: str) -> datetime:
@@ -70,17 +97,37 @@ def load_places(paths: list[Path]) -> list[Place]:
     return list(load_places_strict(paths).places)
 
 
+def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | MomentEngine:
+    """The location engine, or the moment engine when ``--rules`` is given."""
+    settings = load_settings()
+    if args.rules is None:
+        if args.consumers is not None or args.weather is not None:
+            raise ConfigError("--consumers and --weather are for rules: add --rules PATH")
+        return Engine(places, settings=settings)
+    by_id = {p.id: p for p in places}
+    rules = load_rules_strict(args.rules, places=by_id)
+    consumers = (
+        load_consumers(args.consumers) if args.consumers is not None else ConsumerDirectory.empty()
+    )
+    weather = None
+    if args.weather is not None:
+        weather = load_weather_timeline(args.weather, cell_m=settings.weather.cell_m, places=by_id)
+    return MomentEngine(places, rules, consumers=consumers, weather=weather, settings=settings)
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger replay``."""
     places = load_places(args.places)
-    engine = Engine(places, settings=load_settings())
+    processor = build_processor(args, places)
     settle_heap()
+    moments = MomentSummary()
     with _output(args.out) as out:
-        summary = replay_file(engine, args.pings, out, args=args)
-    print(
-        format_summary(summary, source=args.pings.name, places=len(places), top=args.top),
-        file=sys.stderr,
-    )
+        summary = replay_file(processor, args.pings, out, args=args, moments=moments)
+    text = format_summary(summary, source=args.pings.name, places=len(places), top=args.top)
+    if isinstance(processor, MomentEngine):
+        rule_ids = [r.id for r in processor.book.rule_set.rules]
+        text += "\n" + format_funnels(moments, rule_ids)
+    print(text, file=sys.stderr)
     return 0
 
 
@@ -102,21 +149,37 @@ def settle_heap() -> None:
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
+def record_of(item: Event | Decision) -> dict[str, Any]:
+    """One line of the events file: a transition, a rejection or a decision."""
+    return item.to_record() if isinstance(item, Decision) else event_record(item)
+
+
 def replay_file(
-    engine: Engine, path: Path, out: IO[bytes], *, args: argparse.Namespace
+    engine: Engine | MomentEngine,
+    path: Path,
+    out: IO[bytes],
+    *,
+    args: argparse.Namespace,
+    moments: MomentSummary | None = None,
 ) -> ReplaySummary:
-    """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps."""
+    """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps;
+    decisions are counted into ``moments``."""
     dumps, write = orjson.dumps, out.write
 
-    def sink(events: list[Event]) -> None:
-        write(b"".join(dumps(event_record(e), option=_DUMP_OPTIONS) for e in events))
+    def sink(items: list[Event | Decision]) -> None:
+        if moments is not None:
+            moments.count(d for d in items if type(d) is Decision)
+        write(b"".join(dumps(record_of(e), option=DUMP_OPTIONS) for e in items))
 
     bar = _progress_bar(path)
     records = read_numbered(
         path, fmt=args.format, device_id=args.device_id, progress=bar.update if bar else None
     )
     try:
-        return replay(engine, records, sink=sink, now=args.now)
+        summary = replay(engine, records, sink=sink, now=args.now)
+        if isinstance(engine, MomentEngine):
+            sink(list(engine.finish(now=args.now)))
+        return summary
     finally:
         if bar is not None:
             bar.close()

@@ -2,7 +2,10 @@
 again within ``cooldown_s`` of that moment (before or after it: events replayed out of order
 count too). With ``reentry: after_exit`` it does not fire there again at all until the consumer
 has left the place since that moment; a dwell or exit of the same visit is therefore covered.
-Times are the events' times, not the evaluation's."""
+That applies to enter, dwell and exit moments only: weather and signal moments fire *near* a
+place, where the consumer may never have been inside, so no exit would ever free them; they
+rely on the cooldown and on caps (a weather-event cap: one per spell). Times are the events'
+times, not the evaluation's."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from geotrigger.moments.decision import Candidate, GateResult
 from geotrigger.moments.gates.base import passed, suppressed
 from geotrigger.moments.history import History
 from geotrigger.moments.windows import local_time
-from geotrigger.rules.model import Reentry
+from geotrigger.rules.model import Reentry, TriggerKind
+
+_IN_PLACE = frozenset({TriggerKind.ENTER, TriggerKind.DWELL, TriggerKind.EXIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,7 @@ class CooldownGate:
         if cooldown > 0 and abs(ago) < cooldown:
             why = f"fired here {number(ago)} s ago; cooldown {number(cooldown)} s"
             return suppressed(self.name, why, seen)
-        if rule.suppression.reentry is Reentry.AFTER_EXIT:
+        if rule.suppression.reentry is Reentry.AFTER_EXIT and candidate.trigger in _IN_PLACE:
             left = history.exited_since(candidate.consumer_id, candidate.place.id, last)
             seen = {**seen, "exited_since": left}
             if not left:

@@ -1,0 +1,302 @@
+"""The moment engine: pings in; transitions, rejections and decisions out.
+
+It wraps the location :class:`~geotrigger.engine.Engine` and, per micro-batch:
+
+1. splits the batch at the times of due weather changes, so that a change at 09:30 sees each
+   device's last location as of 09:30, not a later one from the same batch;
+2. runs the location engine on each part, then turns its transitions and the signal crossings
+   of its accepted pings into candidates, grouped into evaluations by (device, ping time), in
+   time order; exits are recorded in the history first (re-eligibility reads them);
+3. for each weather change that some weather rule waits for, builds candidates for every
+   device whose last accepted fix is fresh enough and near a chosen place covered by the
+   reading that changed (one evaluation per change);
+4. hands each evaluation to the :class:`~geotrigger.moments.decider.Decider`.
+
+**What "now" is.** With ``now`` given, every candidate is judged at that instant. Without it, a
+candidate is judged when its ping was processed: the newest accepted ping time of the stream
+at that point (the ping's own time, unless it arrived late, after newer pings of others). A
+"signal lost" exit is judged at the ping that revealed the silence; a weather candidate at the
+change's time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from geotrigger.config import Settings
+from geotrigger.consumers.directory import ConsumerDirectory
+from geotrigger.engine import SIGNAL_LOST, Engine, Event
+from geotrigger.model import Ping, Place, Transition, TransitionKind
+from geotrigger.moments.candidates import CandidateFactory, Fix, event_key
+from geotrigger.moments.decider import Decider
+from geotrigger.moments.decision import Candidate, Decision
+from geotrigger.moments.history import WritableHistory
+from geotrigger.moments.memory_history import MemoryHistory
+from geotrigger.moments.rulebook import RuleBook
+from geotrigger.moments.triggers import signal_fires, weather_fires
+from geotrigger.rules.model import Rule, RuleSet, SignalTrigger, TriggerKind, WeatherTrigger
+from geotrigger.spatial import PlaceIndex
+from geotrigger.weather.reading import WeatherChange
+from geotrigger.weather.timeline import WeatherTimeline
+
+Record = Event | Decision
+GroupKey = tuple[str, float]  # (device id, event epoch seconds)
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+class MomentEngine:
+    """Location engine plus rules: what replay and the service feed pings to."""
+
+    def __init__(
+        self,
+        places: Iterable[Place],
+        rules: RuleSet,
+        *,
+        consumers: ConsumerDirectory,
+        weather: WeatherTimeline | None = None,
+        settings: Settings | None = None,
+        history: WritableHistory | None = None,
+    ) -> None:
+        """Bind ``rules`` to ``places`` and build the index wide enough for every rule."""
+        places = list(places)
+        self.settings = settings or Settings()
+        self.book = RuleBook(rules, places)
+        near_m = max(self.settings.transitions.near_m, self.book.reach_m)
+        index = PlaceIndex(places, near_m=near_m, settings=self.settings.index)
+        self.engine = Engine(settings=self.settings, index=index)
+        self.history: WritableHistory = history if history is not None else MemoryHistory()
+        self.decider = Decider(rules.policy, self.history)
+        self.factory = CandidateFactory(consumers, weather)
+        self.weather = weather
+        changes = weather.changes() if weather is not None and self.book.weather_rules else []
+        # only the changes some weather rule waits for: the rest make no candidate
+        self._changes = deque(c for c in changes if self._firing(c))
+        self._last: dict[str, Fix] = {}  # last accepted fix per device, for weather rules
+
+    def _firing(self, change: WeatherChange) -> list[Rule]:
+        """The weather rules that ``change`` starts."""
+        return [
+            r
+            for r in self.book.weather_rules
+            if isinstance(r.trigger, WeatherTrigger) and weather_fires(r.trigger, change)
+        ]
+
+    @property
+    def accepted(self) -> int:
+        """Pings accepted so far (for the replay summary)."""
+        return self.engine.accepted
+
+    def process(
+        self,
+        pings: Sequence[Ping],
+        *,
+        now: datetime | None = None,
+        lines: Sequence[int | None] | None = None,
+    ) -> list[Record]:
+        """A micro-batch of pings (in time order) through the engine and the rules."""
+        out: list[Record] = []
+        start = 0
+        for i, ping in enumerate(pings):
+            while self._changes and self._changes[0].at.timestamp() <= ping.epoch_s:
+                out += self._run_pings(pings[start:i], now, lines, start)
+                start = i
+                out += self._run_weather(self._changes.popleft(), now)
+        out += self._run_pings(pings[start:], now, lines, start)
+        return out
+
+    def finish(self, *, now: datetime | None = None) -> list[Decision]:
+        """Weather changes after the last ping that still find fresh locations."""
+        out: list[Decision] = []
+        horizon = self.engine.event_clock + self.book.max_fresh_s
+        while self._changes and self._changes[0].at.timestamp() <= horizon:
+            out += self._run_weather(self._changes.popleft(), now)
+        self._changes.clear()
+        return out
+
+    def _run_pings(
+        self,
+        pings: Sequence[Ping],
+        now: datetime | None,
+        lines: Sequence[int | None] | None,
+        offset: int,
+    ) -> list[Record]:
+        if not pings:
+            return []
+        head = self.engine.event_clock
+        part_lines = None if lines is None else lines[offset : offset + len(pings)]
+        events: list[Record] = list(self.engine.process(pings, now=now, lines=part_lines))
+        accepted = self.engine.last_accepted
+        fixes: dict[GroupKey, tuple[Fix, float]] = {}
+        for ping, ts, _state, prev, _prev_ts in accepted:
+            head = ts if ts > head else head
+            fix = Fix(ping=ping, prev=prev)
+            fixes[(ping.device_id, ts)] = (fix, head)
+            if self.book.weather_rules:
+                self._last[ping.device_id] = fix
+        groups = self._transition_groups(events, fixes, now)
+        if self.book.signal_rules:
+            self._signal_groups(fixes, now, groups)
+        for key in sorted(groups, key=lambda k: k[1]):
+            events += self._evaluate(groups[key])
+        return events
+
+    def _transition_groups(
+        self,
+        events: Sequence[Record],
+        fixes: dict[GroupKey, tuple[Fix, float]],
+        now: datetime | None,
+    ) -> dict[GroupKey, list[Candidate | Transition]]:
+        groups: dict[GroupKey, list[Candidate | Transition]] = {}
+        book, build = self.book, self.factory.for_transition
+        for event in events:
+            if type(event) is not Transition or event.place_id not in book.watched:
+                continue
+            key = (event.device_id, event.at.timestamp())
+            found = fixes.get(key)
+            fix = found[0] if found else None
+            if found and event.reason != SIGNAL_LOST:
+                judged = found[1]
+            else:
+                judged = self._late_now(event, fixes)
+            group = groups.setdefault(key, [])
+            if event.kind is TransitionKind.EXIT:
+                group.append(event)  # recorded before the group is decided
+            place = book.places[event.place_id]
+            when = now or _utc(judged)
+            group += (
+                build(rule, place, event, fix, when)
+                for rule in book.for_transition(TriggerKind(event.kind.value), event.place_id)
+            )
+        return groups
+
+    def _late_now(self, event: Transition, fixes: dict[GroupKey, tuple[Fix, float]]) -> float:
+        """When an event not dated at a ping of this batch (a "signal lost" exit) was seen:
+        at the device's first ping of the batch after it."""
+        after = [
+            judged
+            for (device, ts), (_fix, judged) in fixes.items()
+            if device == event.device_id and ts > event.at.timestamp()
+        ]
+        return min(after, default=max(self.engine.event_clock, event.at.timestamp()))
+
+    def _signal_groups(
+        self,
+        fixes: dict[GroupKey, tuple[Fix, float]],
+        now: datetime | None,
+        groups: dict[GroupKey, list[Candidate | Transition]],
+    ) -> None:
+        crossings = [
+            (key, fix, judged, rule)
+            for key, (fix, judged) in fixes.items()
+            if fix.ping.signals
+            for rule in self.book.signal_rules
+            if isinstance(rule.trigger, SignalTrigger)
+            and signal_fires(rule.trigger, fix.prev, fix.ping)
+        ]
+        if not crossings:
+            return
+        near = self._near([c[1] for c in crossings])
+        for (key, fix, judged, rule), nearby in zip(crossings, near, strict=True):
+            assert isinstance(rule.trigger, SignalTrigger)
+            chosen, reach = self.book.chosen[rule.id], rule.trigger.within_m
+            ping = fix.ping
+            groups.setdefault(key, []).extend(
+                self.factory.build(
+                    rule,
+                    self.book.places[place_id],
+                    trigger=TriggerKind.SIGNAL,
+                    device_id=ping.device_id,
+                    consumer_id=ping.consumer_id,
+                    at=ping.timestamp,
+                    now=now or _utc(judged),
+                    key=event_key(ping.id, ping.device_id, ping.timestamp),
+                    fix=fix,
+                    distance_m=distance,
+                )
+                for place_id, distance in nearby
+                if place_id in chosen and distance <= reach
+            )
+
+    def _near(self, fixes: Sequence[Fix]) -> list[list[tuple[str, float]]]:
+        """Places (id, metres outside) within the widest rule reach of each fix."""
+        index = self.engine.index
+        lats = np.fromiter((f.ping.lat for f in fixes), dtype=np.float64, count=len(fixes))
+        lons = np.fromiter((f.ping.lon for f in fixes), dtype=np.float64, count=len(fixes))
+        matches = index.near(lats, lons, self.book.reach_m)
+        offsets, ids, dists = (
+            matches.offsets.tolist(),
+            matches.place_ids.tolist(),
+            matches.distance_m.tolist(),
+        )
+        return [
+            list(
+                zip(
+                    ids[offsets[i] : offsets[i + 1]],
+                    dists[offsets[i] : offsets[i + 1]],
+                    strict=True,
+                )
+            )
+            for i in range(len(fixes))
+        ]
+
+    def _run_weather(self, change: WeatherChange, now: datetime | None) -> list[Decision]:
+        firing = self._firing(change)
+        if not firing or self.weather is None:
+            return []
+        at_ts = change.at.timestamp()
+        chosen = frozenset().union(*(self.book.chosen[r.id] for r in firing))
+        covered = {
+            p.id for p in self.weather.places_in(change.key, (self.book.places[i] for i in chosen))
+        }
+        fresh = [
+            f for f in self._last.values() if 0 <= at_ts - f.ping.epoch_s <= self.book.max_fresh_s
+        ]
+        if not covered or not fresh:
+            return []
+        candidates: list[Candidate] = []
+        for fix, nearby in zip(fresh, self._near(fresh), strict=True):
+            age = at_ts - fix.ping.epoch_s
+            for rule in firing:
+                assert isinstance(rule.trigger, WeatherTrigger)
+                if age > rule.trigger.fresh_s:
+                    continue
+                candidates += (
+                    self.factory.build(
+                        rule,
+                        self.book.places[place_id],
+                        trigger=TriggerKind.WEATHER,
+                        device_id=fix.ping.device_id,
+                        consumer_id=fix.ping.consumer_id,
+                        at=change.at,
+                        now=now or change.at,
+                        key=change.event_id,
+                        fix=fix,
+                        distance_m=distance,
+                        weather_event=change,
+                    )
+                    for place_id, distance in nearby
+                    if place_id in covered
+                    and place_id in self.book.chosen[rule.id]
+                    and distance <= rule.trigger.within_m
+                )
+        return self.decider.decide(candidates) if candidates else []
+
+    def _evaluate(self, group: list[Candidate | Transition]) -> list[Decision]:
+        candidates: list[Candidate] = []
+        for item in group:
+            if isinstance(item, Transition):
+                consumer_id, _ = self.factory.consumer(item.consumer_id, item.device_id)
+                self.history.record_exit(consumer_id, item.place_id, item.at.timestamp())
+            else:
+                candidates.append(item)
+        return self.decider.decide(candidates) if candidates else []
+
+
+__all__ = ["MomentEngine", "Record"]
