@@ -88,6 +88,8 @@ def _compile_document(
         if rule is not None:
             rules.append(rule)
     policy_loc = doc.get("policy")
+    if not rules and moments is None and policy_loc is None:
+        report.warning(None, "no moments in the file", code="file-empty")
     policy = None
     if policy_loc is not None and not bad_head:
         policy = compile_policy(policy_loc, report)

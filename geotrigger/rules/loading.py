@@ -45,21 +45,10 @@ def load_rules(
 ) -> RuleLoadResult:
     """Compile moments files (``.yaml``/``.yml``, or folders of them, read in name order);
     with ``places``, check the place ids, tags and brands the triggers name."""
+    if isinstance(paths, str | Path):  # one path, not the characters of its name
+        paths = [paths]
     files, findings = rule_files(paths)
-    compiled: list[tuple[str, CompiledFile]] = []
-    for path, source in files:
-        report = Report(source=source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            report.error(
-                None,
-                f"cannot read the file: {getattr(exc, 'strerror', None) or exc}",
-                code="unreadable",
-            )
-        else:
-            compiled.append((source, compile_file(text, report, places)))
-        findings.extend(report.findings)
+    compiled = _compile_all(files, findings, places)
     rules = [rule for _, c in compiled for rule in c.rules]
     findings.extend(_duplicate_ids(rules))
     policy, more = _one_policy(compiled)
@@ -73,6 +62,24 @@ def load_rules(
         else RuleSet(rules=tuple(rules), policy=policy, sources=tuple(s for _, s in files))
     )
     return RuleLoadResult(rule_set, tuple(findings), len(rules))
+
+
+def _compile_all(
+    files: list[tuple[Path, str]], findings: list[Finding], places: Mapping[str, Place] | None
+) -> list[tuple[str, CompiledFile]]:
+    """Each readable file compiled; the findings of all of them added to ``findings``."""
+    compiled: list[tuple[str, CompiledFile]] = []
+    for path, source in files:
+        report = Report(source=source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            report.error(None, f"cannot read the file: {why}", code="unreadable")
+        else:
+            compiled.append((source, compile_file(text, report, places)))
+        findings.extend(report.findings)
+    return compiled
 
 
 def load_rules_strict(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from geotrigger.rules import durations
@@ -34,16 +34,16 @@ class Spec:
         """The JSON Schema (draft 2020-12) of this kind of value."""
         raise NotImplementedError
 
-    def described(self, doc: str) -> Spec:
-        """This spec with ``doc`` as its description."""
-        return replace(self, doc=doc)  # type: ignore[type-var]
 
-
-def _say(path: str, reason: str) -> str:
+def at_path(path: str, reason: str) -> str:
+    """``path: reason``, or the reason alone at the top of a document."""
     return f"{path}: {reason}" if path else reason
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value as a message quotes it: lists and mappings by their kind only."""
+    if isinstance(value, date):  # a YAML date or timestamp, as it was written
+        return repr(value.isoformat())
     return (
         "a list"
         if isinstance(value, list)
@@ -57,7 +57,8 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _with_doc(spec: Spec, schema: dict[str, Any]) -> dict[str, Any]:
+def with_doc(spec: Spec, schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the spec's description, when it has one."""
     return {"description": spec.doc, **schema} if spec.doc else schema
 
 
@@ -71,13 +72,13 @@ class Str(Spec):
 
     def check(self, loc: Located, path: str, out: list[Problem]) -> None:
         if not isinstance(loc.value, str) or not loc.value.strip():
-            out.append((loc.line, _say(path, f"must be text, got {_shown(loc.value)}")))
+            out.append((loc.line, at_path(path, f"must be text, got {shown(loc.value)}")))
         elif self.pattern is not None and not re.match(self.pattern, loc.value):
-            out.append((loc.line, _say(path, f"{loc.value!r} is not valid: {self.hint}")))
+            out.append((loc.line, at_path(path, f"{loc.value!r} is not valid: {self.hint}")))
 
     def schema(self) -> dict[str, Any]:
         extra = {"pattern": self.pattern} if self.pattern else {}
-        return _with_doc(self, {"type": "string", "minLength": 1, **extra})
+        return with_doc(self, {"type": "string", "minLength": 1, **extra})
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,13 @@ class Number(Spec):
         v = loc.value
         noun = "a whole number" if self.whole else "a number"
         if not _is_number(v) or (self.whole and not isinstance(v, int)):
-            out.append((loc.line, _say(path, f"must be {noun}, got {_shown(v)}")))
+            out.append((loc.line, at_path(path, f"must be {noun}, got {shown(v)}")))
         elif self.minimum is not None and v < self.minimum:
-            out.append((loc.line, _say(path, f"must be at least {self.minimum:g}, got {v:g}")))
+            out.append((loc.line, at_path(path, f"must be at least {self.minimum:g}, got {v:g}")))
         elif self.maximum is not None and v > self.maximum:
-            out.append((loc.line, _say(path, f"must be at most {self.maximum:g}, got {v:g}")))
+            out.append((loc.line, at_path(path, f"must be at most {self.maximum:g}, got {v:g}")))
         elif self.below is not None and v >= self.below:
-            out.append((loc.line, _say(path, f"must be below {self.below:g}, got {v:g}")))
+            out.append((loc.line, at_path(path, f"must be below {self.below:g}, got {v:g}")))
 
     def schema(self) -> dict[str, Any]:
         s: dict[str, Any] = {"type": "integer" if self.whole else "number"}
@@ -109,7 +110,7 @@ class Number(Spec):
                 s[key] = bound
         if self.below is not None:
             s["exclusiveMaximum"] = self.below
-        return _with_doc(self, s)
+        return with_doc(self, s)
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,10 @@ class Bool(Spec):
 
     def check(self, loc: Located, path: str, out: list[Problem]) -> None:
         if not isinstance(loc.value, bool):
-            out.append((loc.line, _say(path, f"must be true or false, got {_shown(loc.value)}")))
+            out.append((loc.line, at_path(path, f"must be true or false, got {shown(loc.value)}")))
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"type": "boolean"})
+        return with_doc(self, {"type": "boolean"})
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,10 @@ class Enum(Spec):
         if not isinstance(v, str) or v not in self.values:
             hint = did_you_mean(v, self.values) if isinstance(v, str) else ""
             known = ", ".join(self.values)
-            out.append((loc.line, _say(path, f"{_shown(v)} is not one of {known}{hint}")))
+            out.append((loc.line, at_path(path, f"{shown(v)} is not one of {known}{hint}")))
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"enum": list(self.values)})
+        return with_doc(self, {"enum": list(self.values)})
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,11 @@ class Const(Spec):
 
     def check(self, loc: Located, path: str, out: list[Problem]) -> None:
         if loc.value != self.value or isinstance(loc.value, bool):
-            reason = f"must be {self.value}, got {_shown(loc.value)}"
-            out.append((loc.line, _say(path, reason)))
+            reason = f"must be {self.value}, got {shown(loc.value)}"
+            out.append((loc.line, at_path(path, reason)))
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"const": self.value})
+        return with_doc(self, {"const": self.value})
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,11 @@ class Duration(Spec):
         try:
             durations.parse_duration(loc.value)
         except ValueError as exc:
-            out.append((loc.line, _say(path, str(exc))))
+            out.append((loc.line, at_path(path, str(exc))))
 
     def schema(self) -> dict[str, Any]:
         text = {"type": "string", "pattern": durations.PATTERN}
-        return _with_doc(self, {"anyOf": [{"type": "number", "minimum": 0}, text]})
+        return with_doc(self, {"anyOf": [{"type": "number", "minimum": 0}, text]})
 
 
 def clock_text(loc: Located) -> str | None:
@@ -191,11 +192,11 @@ class Clock(Spec):
 
     def check(self, loc: Located, path: str, out: list[Problem]) -> None:
         if clock_text(loc) is None:
-            shown = _shown(loc.text or loc.value)
-            out.append((loc.line, _say(path, f"{shown} is not a time of day HH:MM, e.g. 07:30")))
+            said = shown(loc.text or loc.value)
+            out.append((loc.line, at_path(path, f"{said} is not a time of day HH:MM, e.g. 07:30")))
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"type": "string", "pattern": CLOCK})
+        return with_doc(self, {"type": "string", "pattern": CLOCK})
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,10 @@ class Timestamp(Spec):
             parsed = None
         if parsed is None or isinstance(v, int | float) or parsed.tzinfo is None:
             hint = "is not a date and time with an offset, e.g. 2026-06-01T00:00:00Z"
-            out.append((loc.line, _say(path, f"{_shown(v)} {hint}")))
+            out.append((loc.line, at_path(path, f"{shown(v)} {hint}")))
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"type": "string", "format": "date-time"})
+        return with_doc(self, {"type": "string", "format": "date-time"})
 
 
 @dataclass(frozen=True)
@@ -229,9 +230,9 @@ class Anything(Spec):
         v = loc.value
         if self.scalar and not (isinstance(v, str | bool) or _is_number(v)):
             out.append(
-                (loc.line, _say(path, f"must be text, a number or true/false, got {_shown(v)}"))
+                (loc.line, at_path(path, f"must be text, a number or true/false, got {shown(v)}"))
             )
 
     def schema(self) -> dict[str, Any]:
         kinds = {"type": ["string", "number", "boolean"]} if self.scalar else {}
-        return _with_doc(self, kinds)
+        return with_doc(self, kinds)

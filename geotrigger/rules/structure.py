@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from geotrigger.rules.located import Located
-from geotrigger.rules.spec import Enum, Problem, Spec, _say, _shown, _with_doc
+from geotrigger.rules.spec import Enum, Problem, Spec, at_path, shown, with_doc
 from geotrigger.rules.suggest import did_you_mean
 
 
@@ -27,7 +27,7 @@ def _join(path: str, key: str) -> str:
 def _is_mapping(loc: Located, path: str, out: list[Problem]) -> bool:
     if isinstance(loc.value, dict):
         return True
-    out.append((loc.line, _say(path, f"must be a mapping of keys, got {_shown(loc.value)}")))
+    out.append((loc.line, at_path(path, f"must be a mapping of keys, got {shown(loc.value)}")))
     return False
 
 
@@ -65,12 +65,12 @@ class Obj(Spec):
         for key, item in entries.items():
             if key not in self.names:
                 hint = did_you_mean(key, self.names)
-                out.append((item.line, _say(_join(path, key), f"unknown key{hint}")))
+                out.append((item.line, at_path(_join(path, key), f"unknown key{hint}")))
         for f in self.fields:
             if f.name in entries:
                 f.spec.check(entries[f.name], _join(path, f.name), out)
             elif f.required:
-                out.append((loc.line, _say(path, f"{f.name!r} is required")))
+                out.append((loc.line, at_path(path, f"{f.name!r} is required")))
         self._check_exactly_one(loc, path, out)
 
     def _check_exactly_one(self, loc: Located, path: str, out: list[Problem]) -> None:
@@ -80,7 +80,7 @@ class Obj(Spec):
         if len(given) != 1:
             names = ", ".join(self.exactly_one)
             said = f"got {', '.join(given)}" if given else "got none"
-            out.append((loc.line, _say(path, f"needs exactly one of {names}; {said}")))
+            out.append((loc.line, at_path(path, f"needs exactly one of {names}; {said}")))
 
     def schema(self) -> dict[str, Any]:
         s: dict[str, Any] = {
@@ -93,7 +93,7 @@ class Obj(Spec):
             s["required"] = required
         if self.exactly_one:
             s["oneOf"] = [{"required": [k]} for k in self.exactly_one]
-        return _with_doc(self, s)
+        return with_doc(self, s)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class MapOf(Spec):
             if self.keys is not None and key not in self.keys.values:
                 hint = did_you_mean(key, self.keys.values)
                 known = ", ".join(self.keys.values)
-                out.append((item.line, _say(path, f"{key!r} is not one of {known}{hint}")))
+                out.append((item.line, at_path(path, f"{key!r} is not one of {known}{hint}")))
                 continue
             self.values.check(item, _join(path, key), out)
 
@@ -119,7 +119,7 @@ class MapOf(Spec):
         s: dict[str, Any] = {"type": "object", "additionalProperties": self.values.schema()}
         if self.keys is not None:
             s["propertyNames"] = {"enum": list(self.keys.values)}
-        return _with_doc(self, s)
+        return with_doc(self, s)
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,10 @@ class ListOf(Spec):
             if self.single:
                 self.items.check(loc, path, out)
             else:
-                out.append((loc.line, _say(path, f"must be a list, got {_shown(loc.value)}")))
+                out.append((loc.line, at_path(path, f"must be a list, got {shown(loc.value)}")))
             return
         if len(loc.value) < self.min_items:
-            out.append((loc.line, _say(path, f"needs at least {self.min_items} item(s)")))
+            out.append((loc.line, at_path(path, f"needs at least {self.min_items} item(s)")))
         for i, item in enumerate(loc.value):
             self.items.check(item, f"{path}[{i}]", out)
 
@@ -148,8 +148,8 @@ class ListOf(Spec):
         if self.min_items:
             s["minItems"] = self.min_items
         if self.single:
-            return _with_doc(self, {"anyOf": [self.items.schema(), s]})
-        return _with_doc(self, s)
+            return with_doc(self, {"anyOf": [self.items.schema(), s]})
+        return with_doc(self, s)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class Either(Spec):
         chosen.check(loc, path, out)
 
     def schema(self) -> dict[str, Any]:
-        return _with_doc(self, {"anyOf": [self.other.schema(), self.mapping.schema()]})
+        return with_doc(self, {"anyOf": [self.other.schema(), self.mapping.schema()]})
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class Nullable(Spec):
 
     def schema(self) -> dict[str, Any]:
         nothing = [{"type": "null"}, {"const": "none"}]
-        return _with_doc(self, {"anyOf": [*nothing, self.spec.schema()]})
+        return with_doc(self, {"anyOf": [*nothing, self.spec.schema()]})
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class Tagged(Spec):
         tag = loc.get(self.key)
         if tag is None:
             out.append(
-                (loc.line, _say(path, f"{self.key!r} is required (one of {', '.join(names)})"))
+                (loc.line, at_path(path, f"{self.key!r} is required (one of {', '.join(names)})"))
             )
             return
         Enum(values=names).check(tag, _join(path, self.key), out)
@@ -219,4 +219,4 @@ class Tagged(Spec):
             "properties": {self.key: {"enum": names}},
             "allOf": cases,
         }
-        return _with_doc(self, base)
+        return with_doc(self, base)

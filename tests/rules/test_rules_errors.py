@@ -198,6 +198,18 @@ CASES = [
         "Coffee Rule",
         "id: 'Coffee Rule' is not valid",
     ),
+    # a fixed window's anchor needs a time and an offset, not a date
+    (
+        rule(
+            TRIGGER,
+            ACTION,
+            "    suppression:",
+            "      caps: [{scope: rule, max: 1, window: {fixed: 1d, anchor: 2026-06-01}}]",
+        ),
+        7,
+        "r1",
+        "suppression.caps[0].window.anchor: '2026-06-01' is not a date and time with an offset",
+    ),
     # a missing version
     ("moments:\n  - id: r1\n" + TRIGGER + "\n" + ACTION + "\n", 1, None, "'version' is required"),
     # a version that is not 1
@@ -303,6 +315,15 @@ def test_warning(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     (warning,) = result.warnings
     assert (warning.where.line, warning.where.item_id) == (line, "r1")
     assert fragment in warning.message
+
+
+def test_a_file_without_moments_or_policy_is_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "version: 1\ndescription: nothing yet\n")
+    result = load_rules([path])
+    assert [format_finding(f) for f in result.findings] == [
+        f"{path}: warning: no moments in the file"
+    ]
+    assert result.rule_set is not None and result.rule_set.rules == ()
 
 
 def place(place_id: str, tags: frozenset[str] = frozenset(), brand: str | None = None) -> Place:
