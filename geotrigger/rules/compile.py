@@ -39,7 +39,10 @@ from geotrigger.rules.template import compile_template
 from geotrigger.weather.reading import WeatherChangeKind
 
 DEFAULT_TTL_S = 600.0  # a moment not given a ttl perishes after 10 minutes
-_SECTION = re.compile(r"^([a-z_]+)[.:\[]")  # the top key of a problem's path
+# The first two keys of a problem's path: "when.local_time.from: ..." -> when, local_time.
+_PATH = re.compile(r"^([a-z_]+)(?:\.([a-z_]+))?[.:\[]")
+_WHOLE = ("trigger", "ttl")  # sections whose parts only make sense together
+Places = Mapping[str, Place] | None
 _MERGED = ("when", "relevance", "suppression")  # defaults merged key by key inside these
 
 
@@ -129,8 +132,7 @@ def compile_rule(
         report.error(line, message, code="format")
     if problems:
         # The sections without format problems are still compiled, for their own errors.
-        bad = {m.group(1) for _, text in problems if (m := _SECTION.match(text))}
-        _check_sections(loc, bad, report, places)
+        _check_sections(loc, problems, report, places)
         return None
     rule = _build(loc, report, places)
     _advise(rule, loc, report)
@@ -138,9 +140,9 @@ def compile_rule(
 
 
 def _check_sections(
-    loc: Located, bad: set[str], report: Report, places: Mapping[str, Place] | None
+    loc: Located, problems: list[tuple[int | None, str]], report: Report, places: Places
 ) -> None:
-    """Compile each section of a moment whose shape is right, only to report its errors."""
+    """Compile the parts of a moment whose shape is right, only to report their errors too."""
     builders: dict[str, Callable[[Located], object]] = {
         "trigger": lambda item: compile_trigger(item, report, places),
         "when": lambda item: compile_when(item, report),
@@ -148,10 +150,16 @@ def _check_sections(
         "ttl": lambda item: _ttl(item, report),
         "action": lambda item: compile_action(item, report),
     }
+    paths = [m.groups() for _, text in problems if (m := _PATH.match(text))]
     for key, build in builders.items():
         item = loc.get(key)
-        if item is not None and key not in bad:
+        if item is None or any(top == key and (sub is None or key in _WHOLE) for top, sub in paths):
+            continue
+        bad = {sub for top, sub in paths if top == key}
+        if key in _WHOLE:
             build(item)
+        elif "message" not in bad:  # an action without its message has nothing to compile
+            build(Located({k: v for k, v in item.value.items() if k not in bad}, item.line))
 
 
 def _ttl(loc: Located | None, report: Report) -> float:

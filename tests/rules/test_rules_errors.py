@@ -272,6 +272,25 @@ def test_every_error_of_every_file_is_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_every_error_of_one_moment_is_reported(tmp_path: Path) -> None:
+    # A misspelled key beside a range upside down, a bad channel beside a bad variable: the
+    # parts with the right shape are still compiled for their own errors.
+    text = rule(
+        TRIGGER,
+        '    action: {channel: pushh, message: "{place.nme}"}',
+        "    when:",
+        '      local_time: {from: "7am", to: "11:00"}',
+        "      distance_m: {min: 50, max: 10}",
+    )
+    errors = load_rules([write(tmp_path, text)]).errors
+    assert [(f.where.line, f.message.split(":")[0]) for f in errors] == [
+        (5, "action.channel"),
+        (5, "action.message"),
+        (7, "when.local_time.from"),
+        (8, "when.distance_m"),
+    ]
+
+
 def test_duplicate_ids_name_both_places(tmp_path: Path) -> None:
     write(tmp_path, rule(TRIGGER, ACTION, "    suppression:", CAPS), "a.yaml")
     write(tmp_path, rule(TRIGGER, ACTION), "b.yaml")
