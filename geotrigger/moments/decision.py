@@ -202,6 +202,7 @@ class Decision:
                 {"name": c.name, "held": c.held, "reason": c.reason} for c in self.conditions
             ],
         }
+        record["moment"] = None
         if self.moment is not None:
             m = self.moment
             record["moment"] = {
