@@ -75,15 +75,17 @@ def compile_file(
         report.error(line, message, code="format")
     if problems and not isinstance(doc.value, dict):
         return CompiledFile((), None, None)
-    return _compile_document(doc, report, places, bad_head=bool(problems))
+    bad = {m.group(1) for _, text in problems if (m := _PATH.match(text))}
+    return _compile_document(doc, report, places, bad=bad)
 
 
 def _compile_document(
-    doc: Located, report: Report, places: Mapping[str, Place] | None, *, bad_head: bool
+    doc: Located, report: Report, places: Places, *, bad: set[str]
 ) -> CompiledFile:
-    defaults = doc.get("defaults")
-    if bad_head:  # a bad default would be reported again under every moment
-        defaults = None
+    """The moments and the policy of a document whose top level has the right shape, but
+    for the ``bad`` top-level keys."""
+    # A bad default would be reported again under every moment: it is left out instead.
+    defaults = None if "defaults" in bad else doc.get("defaults")
     moments = doc.get("moments")
     rules = []
     for item in moments.value if moments is not None and isinstance(moments.value, list) else []:
@@ -94,7 +96,7 @@ def _compile_document(
     if not rules and moments is None and policy_loc is None:
         report.warning(None, "no moments in the file", code="file-empty")
     policy = None
-    if policy_loc is not None and not bad_head:
+    if policy_loc is not None and "policy" not in bad:
         policy = compile_policy(policy_loc, report)
     return CompiledFile(tuple(rules), policy, policy_loc.line if policy_loc is not None else None)
 
