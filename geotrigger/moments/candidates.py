@@ -10,8 +10,8 @@ the ping's id, else a digest of device and time.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from geotrigger.consumers.directory import ConsumerDirectory
 from geotrigger.consumers.profile import Consumer
@@ -45,9 +45,9 @@ def speed_of(ping: Ping | None, prev: Ping | None) -> float | None:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Fix:
-    """An accepted ping with the device's accepted ping before it."""
+class Fix(NamedTuple):
+    """An accepted ping with the device's accepted ping before it (a tuple: one is built for
+    every accepted ping, on the hot path)."""
 
     ping: Ping
     prev: Ping | None

@@ -21,7 +21,6 @@ change's time.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -37,8 +36,9 @@ from geotrigger.moments.decision import Candidate, Decision
 from geotrigger.moments.history import WritableHistory
 from geotrigger.moments.memory_history import MemoryHistory
 from geotrigger.moments.rulebook import RuleBook
-from geotrigger.moments.triggers import signal_fires, weather_fires
-from geotrigger.rules.model import Rule, RuleSet, SignalTrigger, TriggerKind, WeatherTrigger
+from geotrigger.moments.triggers import signal_fires
+from geotrigger.moments.weather_watch import WeatherWatch
+from geotrigger.rules.model import RuleSet, SignalTrigger, TriggerKind
 from geotrigger.spatial import PlaceIndex
 from geotrigger.weather.reading import WeatherChange
 from geotrigger.weather.timeline import WeatherTimeline
@@ -74,19 +74,9 @@ class MomentEngine:
         self.history: WritableHistory = history if history is not None else MemoryHistory()
         self.decider = Decider(rules.policy, self.history)
         self.factory = CandidateFactory(consumers, weather)
-        self.weather = weather
-        changes = weather.changes() if weather is not None and self.book.weather_rules else []
-        # only the changes some weather rule waits for: the rest make no candidate
-        self._changes = deque(c for c in changes if self._firing(c))
-        self._last: dict[str, Fix] = {}  # last accepted fix per device, for weather rules
-
-    def _firing(self, change: WeatherChange) -> list[Rule]:
-        """The weather rules that ``change`` starts."""
-        return [
-            r
-            for r in self.book.weather_rules
-            if isinstance(r.trigger, WeatherTrigger) and weather_fires(r.trigger, change)
-        ]
+        self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
+        if self.watch is not None and not self.watch.rules:
+            self.watch = None
 
     @property
     def accepted(self) -> int:
@@ -103,21 +93,27 @@ class MomentEngine:
         """A micro-batch of pings (in time order) through the engine and the rules."""
         out: list[Record] = []
         start = 0
+        watch = self.watch
+        due = watch.next_s() if watch is not None else None
         for i, ping in enumerate(pings):
-            while self._changes and self._changes[0].at.timestamp() <= ping.epoch_s:
+            while due is not None and due <= ping.epoch_s and watch is not None:
                 out += self._run_pings(pings[start:i], now, lines, start)
                 start = i
-                out += self._run_weather(self._changes.popleft(), now)
+                out += self._run_weather(watch.pop_due(), now)
+                due = watch.next_s()
         out += self._run_pings(pings[start:], now, lines, start)
         return out
 
     def finish(self, *, now: datetime | None = None) -> list[Decision]:
         """Weather changes after the last ping that still find fresh locations."""
         out: list[Decision] = []
-        horizon = self.engine.event_clock + self.book.max_fresh_s
-        while self._changes and self._changes[0].at.timestamp() <= horizon:
-            out += self._run_weather(self._changes.popleft(), now)
-        self._changes.clear()
+        watch = self.watch
+        if watch is None:
+            return out
+        horizon = self.engine.event_clock + watch.max_fresh_s
+        while (due := watch.next_s()) is not None and due <= horizon:
+            out += self._run_weather(watch.pop_due(), now)
+        watch.drop()
         return out
 
     def _run_pings(
@@ -134,12 +130,13 @@ class MomentEngine:
         events: list[Record] = list(self.engine.process(pings, now=now, lines=part_lines))
         accepted = self.engine.last_accepted
         fixes: dict[GroupKey, tuple[Fix, float]] = {}
+        last = self.watch.last if self.watch is not None else None
         for ping, ts, _state, prev, _prev_ts in accepted:
             head = ts if ts > head else head
-            fix = Fix(ping=ping, prev=prev)
+            fix = Fix(ping, prev)
             fixes[(ping.device_id, ts)] = (fix, head)
-            if self.book.weather_rules:
-                self._last[ping.device_id] = fix
+            if last is not None:
+                last[ping.device_id] = fix
         groups = self._transition_groups(events, fixes, now)
         if self.book.signal_rules:
             self._signal_groups(fixes, now, groups)
@@ -246,46 +243,9 @@ class MomentEngine:
             for i in range(len(fixes))
         ]
 
-    def _run_weather(self, change: WeatherChange, now: datetime | None) -> list[Decision]:
-        firing = self._firing(change)
-        if not firing or self.weather is None:
-            return []
-        at_ts = change.at.timestamp()
-        chosen = frozenset().union(*(self.book.chosen[r.id] for r in firing))
-        covered = {
-            p.id for p in self.weather.places_in(change.key, (self.book.places[i] for i in chosen))
-        }
-        fresh = [
-            f for f in self._last.values() if 0 <= at_ts - f.ping.epoch_s <= self.book.max_fresh_s
-        ]
-        if not covered or not fresh:
-            return []
-        candidates: list[Candidate] = []
-        for fix, nearby in zip(fresh, self._near(fresh), strict=True):
-            age = at_ts - fix.ping.epoch_s
-            for rule in firing:
-                assert isinstance(rule.trigger, WeatherTrigger)
-                if age > rule.trigger.fresh_s:
-                    continue
-                candidates += (
-                    self.factory.build(
-                        rule,
-                        self.book.places[place_id],
-                        trigger=TriggerKind.WEATHER,
-                        device_id=fix.ping.device_id,
-                        consumer_id=fix.ping.consumer_id,
-                        at=change.at,
-                        now=now or change.at,
-                        key=change.event_id,
-                        fix=fix,
-                        distance_m=distance,
-                        weather_event=change,
-                    )
-                    for place_id, distance in nearby
-                    if place_id in covered
-                    and place_id in self.book.chosen[rule.id]
-                    and distance <= rule.trigger.within_m
-                )
+    def _run_weather(self, changes: list[WeatherChange], now: datetime | None) -> list[Decision]:
+        assert self.watch is not None
+        candidates = self.watch.candidates(changes, now, self._near)
         return self.decider.decide(candidates) if candidates else []
 
     def _evaluate(self, group: list[Candidate | Transition]) -> list[Decision]:

@@ -1,0 +1,126 @@
+"""Weather changes as events: which are due, and the candidates they make.
+
+A weather change that some weather rule waits for (rain starts, a threshold is crossed) is due
+at its time. Changes due at the same time (a sweep sees rain start in many cells at once) are
+taken together: one scan of the devices whose last accepted fix is fresh enough, one query of
+the place index for all of them, then each nearby place is matched to the change covering it.
+A place is covered by a change at its own id, or at its weather cell unless the timeline has
+readings for the place itself (its own weather is what counts). All candidates of one time go
+to the decider as one evaluation: one moment per consumer, however many cells turned wet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from geotrigger.moments.candidates import CandidateFactory, Fix
+from geotrigger.moments.decision import Candidate
+from geotrigger.moments.rulebook import RuleBook
+from geotrigger.moments.triggers import weather_fires
+from geotrigger.rules.model import Rule, TriggerKind, WeatherTrigger
+from geotrigger.weather.cells import cell_of_place
+from geotrigger.weather.reading import WeatherChange
+from geotrigger.weather.timeline import WeatherTimeline
+
+Near = Callable[[Sequence[Fix]], list[list[tuple[str, float]]]]
+
+
+class WeatherWatch:
+    """The weather changes still to come, and each device's last accepted fix."""
+
+    def __init__(
+        self, book: RuleBook, timeline: WeatherTimeline, factory: CandidateFactory
+    ) -> None:
+        self.book, self.factory = book, factory
+        self.rules = [r for r in book.weather_rules if isinstance(r.trigger, WeatherTrigger)]
+        self.max_fresh_s = book.max_fresh_s
+        self.last: dict[str, Fix] = {}  # by device id
+        self._due = deque(c for c in timeline.changes() if self._firing(c))
+        own = set(timeline.keys())
+        self._by_cell: dict[str, list[str]] = defaultdict(list)
+        for place_id in frozenset().union(*(book.chosen[r.id] for r in self.rules)):
+            if place_id not in own:
+                self._by_cell[cell_of_place(book.places[place_id], timeline.cell_m)].append(
+                    place_id
+                )
+
+    def _firing(self, change: WeatherChange) -> list[Rule]:
+        return [r for r in self.rules if weather_fires(r.trigger, change)]  # type: ignore[arg-type]
+
+    def next_s(self) -> float | None:
+        """Epoch seconds of the next due change, if any."""
+        return self._due[0].at.timestamp() if self._due else None
+
+    def pop_due(self) -> list[WeatherChange]:
+        """Every change due at the time of the next one."""
+        first = self._due.popleft()
+        changes = [first]
+        while self._due and self._due[0].at == first.at:
+            changes.append(self._due.popleft())
+        return changes
+
+    def drop(self) -> None:
+        """Forget the changes still to come (the stream has ended)."""
+        self._due.clear()
+
+    def _covered(self, changes: list[WeatherChange]) -> dict[str, tuple[WeatherChange, list[Rule]]]:
+        """For each place some change covers: that change and the rules it starts."""
+        covered: dict[str, tuple[WeatherChange, list[Rule]]] = {}
+        for change in changes:
+            firing = self._firing(change)
+            places = [change.key] if change.key in self.book.places else self._by_cell[change.key]
+            for place_id in places:
+                covered[place_id] = (change, firing)
+        return covered
+
+    def candidates(
+        self, changes: list[WeatherChange], now: datetime | None, near: Near
+    ) -> list[Candidate]:
+        """Candidates of the due ``changes`` for every fresh device near a covered place."""
+        at = changes[0].at
+        at_s = at.timestamp()
+        fresh = [f for f in self.last.values() if 0 <= at_s - f.ping.epoch_s <= self.max_fresh_s]
+        covered = self._covered(changes) if fresh else {}
+        if not covered:
+            return []
+        out: list[Candidate] = []
+        for fix, nearby in zip(fresh, near(fresh), strict=True):
+            age = at_s - fix.ping.epoch_s
+            for place_id, distance in nearby:
+                hit = covered.get(place_id)
+                if hit is not None:
+                    out += self._for_place(hit, place_id, distance, age, fix, now or at)
+        return out
+
+    def _for_place(
+        self,
+        hit: tuple[WeatherChange, list[Rule]],
+        place_id: str,
+        distance: float,
+        age: float,
+        fix: Fix,
+        now: datetime,
+    ) -> list[Candidate]:
+        change, firing = hit
+        return [
+            self.factory.build(
+                rule,
+                self.book.places[place_id],
+                trigger=TriggerKind.WEATHER,
+                device_id=fix.ping.device_id,
+                consumer_id=fix.ping.consumer_id,
+                at=change.at,
+                now=now,
+                key=change.event_id,
+                fix=fix,
+                distance_m=distance,
+                weather_event=change,
+            )
+            for rule in firing
+            if isinstance(rule.trigger, WeatherTrigger)
+            and age <= rule.trigger.fresh_s
+            and distance <= rule.trigger.within_m
+            and place_id in self.book.chosen[rule.id]
+        ]
