@@ -66,7 +66,7 @@ def test_coffee_dwell_morning(shipped: RuleSet) -> None:
     assert rule.ttl_s == 600 and rule.mode == Mode.LIVE
     assert rule.suppression.max_accuracy_m == 65  # from the file's defaults
     values = {"place.name": "Café Regatta", "distance_m": 12.4}
-    assert rule.action.message.render(values).startswith("Café Regatta is 12 m away")
+    assert rule.action.message.render(values).startswith("While you are at Café Regatta,")
     assert rule.action.data == {"offer_code": "COFFEE-AM"}
 
 
