@@ -52,6 +52,8 @@ class Processor(Protocol):
     ) -> Sequence[Any]:
         """A micro-batch of pings in time order; its events (and anything else) out."""
         ...
+
+
 DEFAULT_BATCH = 1000  # pings per match call: most of the batch speed-up, little latency
 
 
