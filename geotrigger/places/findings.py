@@ -67,3 +67,20 @@ def warning(code: str, where: Where, message: str) -> Finding:
 def fixed(code: str, where: Where, message: str) -> Finding:
     """A finding that was an error and has been repaired."""
     return Finding(severity=Severity.FIXED, code=code, where=where, message=f"repaired: {message}")
+
+
+class FindingsBySeverity:
+    """The findings of a load, by severity: for results that hold ``findings``."""
+
+    __slots__ = ()
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings of severity error."""
+        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The findings of severity warning."""
+        return tuple(f for f in self.findings if f.severity == Severity.WARNING)

@@ -14,7 +14,7 @@ from geotrigger.errors import PlaceError, Where
 from geotrigger.model import Place
 from geotrigger.places.build import ASSUMED_ZONE, build_place
 from geotrigger.places.csv_source import read_csv
-from geotrigger.places.findings import Finding, Severity, error, warning
+from geotrigger.places.findings import Finding, FindingsBySeverity, Severity, error, warning
 from geotrigger.places.geojson_source import read_geojson
 from geotrigger.places.lint import Entry, lint
 from geotrigger.places.raw import LoadDefaults, RawPlace
@@ -32,21 +32,11 @@ READERS: dict[str, Reader] = {
 
 
 @dataclass(frozen=True, slots=True)
-class LoadResult:
+class LoadResult(FindingsBySeverity):
     """The places that loaded and every finding; a place with an error is not among them."""
 
     places: tuple[Place, ...]
     findings: tuple[Finding, ...]
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        """The findings of severity error."""
-        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        """The findings of severity warning."""
-        return tuple(f for f in self.findings if f.severity == Severity.WARNING)
 
     @property
     def repaired(self) -> tuple[Finding, ...]:

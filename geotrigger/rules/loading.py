@@ -13,7 +13,7 @@ from pathlib import Path
 
 from geotrigger.errors import RuleError, Where
 from geotrigger.model import Place
-from geotrigger.places.findings import Finding, Severity, error, warning
+from geotrigger.places.findings import Finding, FindingsBySeverity, Severity, error, warning
 from geotrigger.rules.compile import CompiledFile, compile_file
 from geotrigger.rules.model import Mode, Policy, Rule, RuleSet
 from geotrigger.rules.report import Report, format_finding
@@ -22,22 +22,12 @@ SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
-class RuleLoadResult:
+class RuleLoadResult(FindingsBySeverity):
     """The rule set (None when there is any error) and every finding."""
 
     rule_set: RuleSet | None
     findings: tuple[Finding, ...]
     rule_count: int = 0  # moments that compiled, also when the set as a whole did not
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        """The findings of severity error."""
-        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        """The findings of severity warning."""
-        return tuple(f for f in self.findings if f.severity == Severity.WARNING)
 
 
 def load_rules(
