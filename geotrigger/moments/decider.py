@@ -8,14 +8,25 @@ signal crossings of one ping, or one weather change. For each candidate, in this
 3. the **relevance** score against the rule's ``min_relevance`` (nothing known: no moment);
 4. the other **gates** in ``GATE_ORDER`` (expired ... holdout), stopping at the first "no".
 
-Every candidate sees the same history: nothing an evaluation fires is recorded until all its
-candidates are judged, so the outcome never depends on the order the rules are listed in. Then
-**conflict resolution** picks at most one moment per consumer per evaluation among the
-candidates every gate let through: highest priority, then highest relevance, then rule id and
-place id (so the choice is deterministic); the others are suppressed by ``conflict`` naming the
-winner. Monitor and holdout candidates ("would have fired") take no part: they never send
-anything, so they must not take a live rule's place. Only then is the winner's moment recorded
-in the history (the caps, cooldowns and spacing of later evaluations count it).
+Every candidate of one consumer sees the same history: nothing an evaluation fires is recorded
+until all its candidates are judged, so the outcome never depends on the order the rules are
+listed in. Then **conflict resolution** picks at most one moment per consumer per evaluation
+among the candidates every gate let through: highest priority, then highest relevance, then
+rule id and place id (so the choice is deterministic); the others are suppressed by
+``conflict`` naming the winner. Only then is the winner's moment recorded in the history (the
+caps, cooldowns and spacing of later evaluations count it).
+
+**Several consumers in one evaluation** (a weather change reaches everyone near the shops of a
+cell at once) share caps of the place and rule scopes and the rules' daily budgets. They are
+served one after another in a fixed order: the consumer whose best candidate ranks highest
+(priority, then relevance) first, ties by consumer id; never the order they came in.
+
+**Would have fired.** Monitor candidates and holdout candidates never send anything, so they
+take no part in conflict resolution with live ones; among one consumer's would-be candidates of
+one rule, the best ranked is the one that would have fired, the others lose a conflict to it.
+Their gates see the real history plus the rule's own shadow of would-be moments (see
+:mod:`geotrigger.moments.shadow`), so "would have fired" obeys the same caps, cooldowns and
+spacing a live rule would.
 """
 
 from __future__ import annotations
@@ -34,9 +45,12 @@ from geotrigger.moments.decision import (
 )
 from geotrigger.moments.firing import build_moment
 from geotrigger.moments.gates import CONSENT, build_gates, run_gates
-from geotrigger.moments.history import WritableHistory
+from geotrigger.moments.history import History, WritableHistory
+from geotrigger.moments.holdout import holdout_bucket
+from geotrigger.moments.memory_history import MemoryHistory
 from geotrigger.moments.relevance import relevance_result, relevance_score
-from geotrigger.rules.model import Policy
+from geotrigger.moments.shadow import WithShadow
+from geotrigger.rules.model import Mode, Policy
 
 # A candidate that passed every gate, waiting for conflict resolution.
 Passed = tuple[Candidate, RelevanceScore, tuple[ConditionResult, ...]]
@@ -86,60 +100,42 @@ class Decider:
     def __init__(self, policy: Policy, history: WritableHistory) -> None:
         self.gates = build_gates(policy)
         self.history = history
+        self._shadows: dict[str, MemoryHistory] = {}  # by rule id: would-be moments
 
     def decide(self, candidates: Sequence[Candidate]) -> list[Decision]:
         """The decisions of one evaluation (candidates of one event, any consumers), in the
         order of the candidates."""
-        by_consumer: dict[str, list[int]] = {}
-        for i, c in enumerate(candidates):
-            by_consumer.setdefault(c.consumer_id, []).append(i)
         out: list[Decision | None] = [None] * len(candidates)
-        for positions in by_consumer.values():
-            self._decide_one_consumer([candidates[i] for i in positions], positions, out)
-        return [d for d in out if d is not None]
-
-    def _decide_one_consumer(
-        self, candidates: list[Candidate], positions: list[int], out: list[Decision | None]
-    ) -> None:
-        passed: list[tuple[int, Passed]] = []
-        for pos, c in zip(positions, candidates, strict=True):
-            verdict = self._judge(c)
+        ready: dict[str, list[tuple[int, Passed]]] = {}
+        for pos, c in enumerate(candidates):
+            verdict = self._match(c)
             if isinstance(verdict, Decision):
                 out[pos] = verdict
             else:
-                passed.append((pos, verdict))
-        if not passed:
-            return
-        passed.sort(key=lambda item: _rank(item[1]))
-        win_pos, (winner, score, conds) = passed[0]
-        moment = build_moment(winner, score)
-        fired = _decision(winner, Outcome.FIRED, "fired", score=score, conditions=conds)
-        out[win_pos] = replace(fired, moment=moment)
-        for pos, (c, c_score, c_conds) in passed[1:]:
-            lost = GateResult(
-                gate="conflict",
-                passed=False,
-                reason=f"{winner.rule.id} at {winner.place.name} won "
-                f"(priority {winner.rule.priority} vs {c.rule.priority}, "
-                f"relevance {score.score:.2f} vs {c_score.score:.2f})",
-                seen={"winner_rule": winner.rule.id, "winner_place": winner.place.id},
-            )
-            out[pos] = _decision(
-                c, Outcome.SUPPRESSED, lost.reason, gate=lost, score=c_score, conditions=c_conds
-            )
-        self.history.record_moment(moment, spell_id=winner.spell_id)
+                ready.setdefault(c.consumer_id, []).append((pos, verdict))
+        for consumer_id in sorted(
+            ready, key=lambda cid: (min(_rank(i[1]) for i in ready[cid]), cid)
+        ):
+            self._serve(ready[consumer_id], out)
+        return [d for d in out if d is not None]
 
-    def _judge(self, c: Candidate) -> Decision | Passed:
+    def _match(self, c: Candidate) -> Decision | Passed:
+        """Consent, conditions and relevance: what does not depend on the history."""
         consent = CONSENT.check(c, self.history)
         if not consent.passed:
             return _decision(c, Outcome.SUPPRESSED, consent.reason, gate=consent)
         conds = evaluate_conditions(c.rule.conditions, c)
+        score = relevance_score(c.rule.relevance, c)
         if conds and not conds[-1].held:
             failed = conds[-1]
             return _decision(
-                c, Outcome.NOT_MATCHED, failed.reason, condition=failed, conditions=conds
+                c,
+                Outcome.NOT_MATCHED,
+                failed.reason,
+                condition=failed,
+                score=score,
+                conditions=conds,
             )
-        score = relevance_score(c.rule.relevance, c)
         relevant = relevance_result(c.rule.relevance, score)
         conds = (*conds, relevant)
         if not relevant.held:
@@ -151,14 +147,62 @@ class Decider:
                 score=score,
                 conditions=conds,
             )
-        failed_gate, _ = run_gates(self.gates, c, self.history)
-        if failed_gate is not None:
-            return _decision(
-                c,
-                Outcome.SUPPRESSED,
-                failed_gate.reason,
-                gate=failed_gate,
-                score=score,
-                conditions=conds,
-            )
         return (c, score, conds)
+
+    def _view(self, c: Candidate) -> tuple[History, MemoryHistory | None]:
+        """The history a candidate's gates see, and the shadow it would be recorded in."""
+        rule = c.rule
+        held_out = holdout_bucket(rule.id, c.consumer_id) < rule.suppression.holdout
+        if rule.mode is Mode.MONITOR or held_out:
+            shadow = self._shadows.setdefault(rule.id, MemoryHistory())
+            return WithShadow(self.history, shadow), shadow
+        return self.history, None
+
+    def _serve(self, items: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
+        """One consumer's matched candidates through the gates, then conflict resolution."""
+        live: list[tuple[int, Passed]] = []
+        would: dict[str, list[tuple[int, Passed, GateResult, MemoryHistory]]] = {}
+        for pos, item in items:
+            c, score, conds = item
+            view, shadow = self._view(c)
+            failed, _ = run_gates(self.gates, c, view)
+            if failed is None:
+                live.append((pos, item))
+            elif failed.would_fire and shadow is not None:
+                would.setdefault(c.rule.id, []).append((pos, item, failed, shadow))
+            else:
+                out[pos] = _decision(
+                    c, Outcome.SUPPRESSED, failed.reason, gate=failed, score=score, conditions=conds
+                )
+        for pool in would.values():
+            pool.sort(key=lambda entry: _rank(entry[1]))
+            pos, (c, score, conds), gate, shadow = pool[0]
+            out[pos] = _decision(
+                c, Outcome.SUPPRESSED, gate.reason, gate=gate, score=score, conditions=conds
+            )
+            self._lost(pool[0][1], [(p, i) for p, i, _, _ in pool[1:]], out)
+            shadow.record_moment(build_moment(c, score), spell_id=c.spell_id)
+        if live:
+            live.sort(key=lambda entry: _rank(entry[1]))
+            win_pos, (winner, score, conds) = live[0]
+            moment = build_moment(winner, score)
+            fired = _decision(winner, Outcome.FIRED, "fired", score=score, conditions=conds)
+            out[win_pos] = replace(fired, moment=moment)
+            self._lost(live[0][1], live[1:], out)
+            self.history.record_moment(moment, spell_id=winner.spell_id)
+
+    @staticmethod
+    def _lost(won: Passed, losers: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
+        winner, score = won[0], won[1]
+        for pos, (c, c_score, c_conds) in losers:
+            lost = GateResult(
+                gate="conflict",
+                passed=False,
+                reason=f"{winner.rule.id} at {winner.place.name} won "
+                f"(priority {winner.rule.priority} vs {c.rule.priority}, "
+                f"relevance {score.score:.2f} vs {c_score.score:.2f})",
+                seen={"winner_rule": winner.rule.id, "winner_place": winner.place.id},
+            )
+            out[pos] = _decision(
+                c, Outcome.SUPPRESSED, lost.reason, gate=lost, score=c_score, conditions=c_conds
+            )

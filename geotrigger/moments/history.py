@@ -2,6 +2,10 @@
 
 Gates read a :class:`History`; only the caller (the decider) writes to it, after a decision.
 Times are epoch seconds. Counting is over half-open windows ``[start_s, end_s)``.
+
+Events are not always decided in time order (a ping may arrive late, after newer pings of
+others), so lookups are about the moments *nearest* an event time, on either side, never just
+the latest one recorded.
 """
 
 from __future__ import annotations
@@ -47,12 +51,24 @@ class History(Protocol):
         """Moments counted under ``key`` with event time in ``[start_s, end_s)``."""
         ...
 
-    def last_moment_s(self, consumer_id: str) -> float | None:
-        """Event time of the consumer's latest moment (any rule), if any."""
+    def times(self, key: CapKey, start_s: float, end_s: float) -> list[float]:
+        """Event times of the moments counted under ``key`` in ``[start_s, end_s)``, sorted."""
         ...
 
-    def last_fired_s(self, consumer_id: str, rule_id: str, place_id: str) -> float | None:
-        """Event time of the latest moment of this rule for this consumer at this place."""
+    def nearest_moment_s(self, consumer_id: str, at_s: float) -> float | None:
+        """Event time of the consumer's moment (any rule) nearest ``at_s``, if any."""
+        ...
+
+    def nearest_fired_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's moment for this consumer at this place nearest ``at_s``."""
+        ...
+
+    def last_fired_before_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's latest moment for this consumer here at or before ``at_s``."""
         ...
 
     def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:

@@ -2,9 +2,9 @@
 
 Every cap key keeps a sorted list of event times (epoch seconds), so counting a window is two
 bisections. A moment is counted under the key of every scope (the weather-event scope only when
-the moment came with a weather spell), and remembered as the consumer's latest moment and the
-latest of its rule at its place, for spacing and cooldowns. Exits are sorted per consumer and
-place, so "has the consumer left since" is one bisection.
+the moment came with a weather spell), and under its rule, consumer and place together, so the
+moments nearest an event time (spacing, cooldowns) are two bisections too. Exits are sorted per
+consumer and place, so "has the consumer left since" is one bisection.
 
 Recording the same moment id twice counts it once: a replayed or retried decision must not use
 up a cap twice.
@@ -12,15 +12,13 @@ up a cap twice.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from geotrigger.moments.decision import Moment
 from geotrigger.moments.history import CapKey, WritableHistory, cap_key
 from geotrigger.rules.model import Scope
-
-K = TypeVar("K")
 
 
 class MemoryHistory:
@@ -28,8 +26,6 @@ class MemoryHistory:
 
     def __init__(self) -> None:
         self._times: defaultdict[CapKey, list[float]] = defaultdict(list)
-        self._last_moment: dict[str, float] = {}
-        self._last_fired: dict[tuple[str, str, str], float] = {}
         self._exits: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
         self._moment_ids: set[str] = set()
 
@@ -40,13 +36,30 @@ class MemoryHistory:
             return 0
         return bisect_left(times, end_s) - bisect_left(times, start_s)
 
-    def last_moment_s(self, consumer_id: str) -> float | None:
-        """Event time of the consumer's latest moment (any rule), if any."""
-        return self._last_moment.get(consumer_id)
+    def times(self, key: CapKey, start_s: float, end_s: float) -> list[float]:
+        """Event times of the moments counted under ``key`` in ``[start_s, end_s)``, sorted."""
+        times = self._times.get(key)
+        if not times or end_s <= start_s:
+            return []
+        return times[bisect_left(times, start_s) : bisect_left(times, end_s)]
 
-    def last_fired_s(self, consumer_id: str, rule_id: str, place_id: str) -> float | None:
-        """Event time of the latest moment of this rule for this consumer at this place."""
-        return self._last_fired.get((consumer_id, rule_id, place_id))
+    def nearest_moment_s(self, consumer_id: str, at_s: float) -> float | None:
+        """Event time of the consumer's moment (any rule) nearest ``at_s``, if any."""
+        return _nearest(self._times.get((Scope.CONSUMER.value, consumer_id)), at_s)
+
+    def nearest_fired_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's moment for this consumer at this place nearest ``at_s``."""
+        return _nearest(self._times.get(fired_key(consumer_id, rule_id, place_id)), at_s)
+
+    def last_fired_before_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's latest moment for this consumer here at or before ``at_s``."""
+        times = self._times.get(fired_key(consumer_id, rule_id, place_id))
+        i = bisect_right(times, at_s) if times else 0
+        return times[i - 1] if times and i else None
 
     def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:
         """Whether the consumer left the place at or after ``since_s``."""
@@ -69,8 +82,7 @@ class MemoryHistory:
             )
             if key is not None:
                 insort(self._times[key], at_s)
-        _keep_latest(self._last_moment, moment.consumer_id, at_s)
-        _keep_latest(self._last_fired, (moment.consumer_id, moment.rule_id, moment.place_id), at_s)
+        insort(self._times[fired_key(moment.consumer_id, moment.rule_id, moment.place_id)], at_s)
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
         """Remember that the consumer left the place at ``at_s``."""
@@ -81,10 +93,17 @@ class MemoryHistory:
         return len(self._moment_ids)
 
 
-def _keep_latest(latest: dict[K, float], key: K, at_s: float) -> None:
-    previous = latest.get(key)
-    if previous is None or at_s > previous:
-        latest[key] = at_s
+def fired_key(consumer_id: str, rule_id: str, place_id: str) -> CapKey:
+    """The key of one rule's moments for one consumer at one place (cooldowns)."""
+    return ("fired", consumer_id, rule_id, place_id)
+
+
+def _nearest(times: list[float] | None, at_s: float) -> float | None:
+    if not times:
+        return None
+    i = bisect_left(times, at_s)
+    near = [times[j] for j in (i - 1, i) if 0 <= j < len(times)]
+    return min(near, key=lambda t: abs(t - at_s))
 
 
 if TYPE_CHECKING:  # the type checker proves the protocol is implemented

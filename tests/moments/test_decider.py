@@ -174,3 +174,58 @@ def test_after_exit_does_not_hold_back_moments_fired_near_a_place() -> None:
     entered = d.decide([make_candidate(rule, at=later, event_key="e3")])
     assert first[0].outcome is Outcome.FIRED and again[0].outcome is Outcome.FIRED
     assert entered[0].gate == "cooldown"  # an enter there still needs a leave first
+
+
+def test_would_have_fired_obeys_the_rule_s_own_caps_and_spacing() -> None:
+    """A monitor rule with one per day says "would have fired" once a day, not at every
+    candidate: its would-be moments count for its own caps as if they had been sent."""
+    cap = Cap(
+        scope=Scope.CONSUMER_RULE,
+        max=1,
+        window=Window(kind=WindowKind.CALENDAR_DAY),
+        label="consumer_rule 1 per calendar_day",
+    )
+    watch = make_rule(
+        id="watch", mode=Mode.MONITOR, suppression=Suppression(caps=(cap,), reentry=Reentry.ANY)
+    )
+    d = decider()
+    outcomes = [
+        d.decide([make_candidate(watch, at=T0 + timedelta(minutes=m), event_key=f"e{m}")])[0]
+        for m in range(4)
+    ]
+    assert [(o.gate, o.would_fire) for o in outcomes] == [("monitor", True)] + [("caps", False)] * 3
+    # and a live rule is not held back by what the monitor rule would have sent
+    live = make_rule(id="live", suppression=Suppression(caps=(cap,), reentry=Reentry.ANY))
+    (fired,) = d.decide([make_candidate(live, at=T0 + timedelta(minutes=5), event_key="e5")])
+    assert fired.outcome is Outcome.FIRED
+
+
+def test_holdout_consumers_would_fire_as_often_as_treated_ones() -> None:
+    held = make_rule(
+        id="held",
+        suppression=Suppression(holdout=0.999999, reentry=Reentry.ANY, cooldown_s=3600.0),
+    )
+    d = decider()
+    first = d.decide([make_candidate(held, event_key="a")])[0]
+    again = d.decide([make_candidate(held, at=T0 + timedelta(minutes=10), event_key="b")])[0]
+    assert (first.gate, first.would_fire) == ("holdout", True)
+    assert (again.gate, again.would_fire) == ("cooldown", False)
+
+
+def test_consumers_of_one_event_share_a_budget_by_rank_not_by_arrival() -> None:
+    """Rain starts near two consumers and the rule has one moment left today: the consumer it
+    is more relevant to gets it, whichever candidate came first."""
+    rule = make_rule(suppression=Suppression(daily_budget=1, reentry=Reentry.ANY))
+    keen = make_consumer(id="keen", affinities=Affinities(base={"green-tea": 0.95}))
+    mild = make_consumer(id="mild", affinities=Affinities(base={"green-tea": 0.4}))
+    both = [make_candidate(rule, consumer=mild), make_candidate(rule, consumer=keen)]
+    for order in (both, both[::-1]):
+        decisions = {x.consumer_id: x for x in decider().decide(order)}
+        assert decisions["keen"].outcome is Outcome.FIRED
+        assert decisions["mild"].gate == "budget"
+
+
+def test_a_candidate_not_matched_by_a_condition_still_carries_its_relevance() -> None:
+    rule = make_rule(conditions=Conditions(distance_m=NumberRange(max=10.0)))
+    (d,) = decider().decide([make_candidate(rule, distance_m=40.0)])
+    assert d.condition == "distance" and d.relevance is not None and d.relevance.score > 0.8

@@ -82,13 +82,18 @@ def test_the_same_moment_counts_once() -> None:
     assert len(history) == 1
 
 
-def test_latest_moment_and_fire_whatever_the_recording_order() -> None:
-    """last_moment_s and last_fired_s keep the latest event time, recorded in any order."""
+def test_nearest_moment_and_fire_whatever_the_recording_order() -> None:
+    """Lookups find the moment nearest an event time on either side, recorded in any order:
+    a late event must see the moments fired after it too."""
     history = recorded(60, 0)
-    assert history.last_moment_s("c-1") == AT + 60
-    assert history.last_fired_s("c-1", "r-1", "p-1") == AT + 60
-    assert history.last_fired_s("c-1", "r-1", "p-2") is None
-    assert history.last_moment_s("c-2") is None
+    assert history.nearest_moment_s("c-1", AT + 50) == AT + 60
+    assert history.nearest_moment_s("c-1", AT + 20) == AT
+    assert history.nearest_fired_s("c-1", "r-1", "p-1", AT - 30) == AT
+    assert history.last_fired_before_s("c-1", "r-1", "p-1", AT + 59) == AT
+    assert history.last_fired_before_s("c-1", "r-1", "p-1", AT - 1) is None
+    assert history.nearest_fired_s("c-1", "r-1", "p-2", AT) is None
+    assert history.nearest_moment_s("c-2", AT) is None
+    assert history.times(("consumer", "c-1"), AT, AT + 61) == [AT, AT + 60]
 
 
 @pytest.mark.parametrize(

@@ -33,19 +33,24 @@ class CooldownGate:
         (with after_exit) the consumer has left since."""
         rule = candidate.rule
         cooldown = rule.suppression.cooldown_s
-        last = history.last_fired_s(candidate.consumer_id, rule.id, candidate.place.id)
+        at_s, ids = candidate.at.timestamp(), (candidate.consumer_id, rule.id, candidate.place.id)
+        near = history.nearest_fired_s(*ids, at_s)
         seen = {
-            "last_fired_s": last,
+            "nearest_fired_s": near,
             "cooldown_s": cooldown,
             "reentry": rule.suppression.reentry.value,
         }
-        if last is None:
+        if near is None:
             return passed(self.name, "never fired here for this consumer", seen)
-        ago = candidate.at.timestamp() - last
+        ago = at_s - near
         if cooldown > 0 and abs(ago) < cooldown:
             why = f"fired here {number(ago)} s ago; cooldown {number(cooldown)} s"
             return suppressed(self.name, why, seen)
-        if rule.suppression.reentry is Reentry.AFTER_EXIT and candidate.trigger in _IN_PLACE:
+        last = history.last_fired_before_s(*ids, at_s)
+        needs_exit = (
+            rule.suppression.reentry is Reentry.AFTER_EXIT and candidate.trigger in _IN_PLACE
+        )
+        if needs_exit and last is not None:
             left = history.exited_since(candidate.consumer_id, candidate.place.id, last)
             seen = {**seen, "exited_since": left}
             if not left:

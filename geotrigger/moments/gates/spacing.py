@@ -13,19 +13,20 @@ from geotrigger.moments.history import History
 
 @dataclass(frozen=True, slots=True)
 class SpacingGate:
-    """Suppresses a moment within ``min_spacing_s`` of the consumer's latest one."""
+    """Suppresses a moment within ``min_spacing_s`` of the consumer's nearest one."""
 
     min_spacing_s: float = 0.0
     name: str = "spacing"
 
     def check(self, candidate: Candidate, history: History) -> GateResult:
-        """Pass when spacing is off, or the consumer's latest moment is far enough away."""
+        """Pass when spacing is off, or the consumer's nearest moment is far enough away."""
         spacing = self.min_spacing_s
-        last = history.last_moment_s(candidate.consumer_id) if spacing > 0 else None
-        seen = {"last_moment_s": last, "min_spacing_s": spacing}
-        if last is None:
+        at_s = candidate.at.timestamp()
+        near = history.nearest_moment_s(candidate.consumer_id, at_s) if spacing > 0 else None
+        seen = {"nearest_moment_s": near, "min_spacing_s": spacing}
+        if near is None:
             return passed(self.name, "no moment to space from", seen)
-        ago = candidate.at.timestamp() - last
+        ago = at_s - near
         if abs(ago) < spacing:
             why = f"last moment {number(ago)} s ago; at least {number(spacing)} s between moments"
             return suppressed(self.name, why, seen)
