@@ -84,6 +84,16 @@ class WeatherSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PrivacySettings:
+    """How identifiers are kept out of what is written."""
+
+    # The key of the digests that stand in for device and ping ids in decisions. Empty: plain
+    # SHA-256, fine for development and replays; set a secret in production, or a guessed
+    # device id can be checked against a digest.
+    pseudonym_key: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All settings of one process."""
 
@@ -91,6 +101,7 @@ class Settings:
     transitions: TransitionSettings = field(default_factory=TransitionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     weather: WeatherSettings = field(default_factory=WeatherSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 _T = TypeVar("_T")
@@ -127,4 +138,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         transitions=_section_from_env("transitions", base.transitions, env),
         index=_section_from_env("index", base.index, env),
         weather=_section_from_env("weather", base.weather, env),
+        privacy=_section_from_env("privacy", base.privacy, env),
     )

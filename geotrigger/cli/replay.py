@@ -106,6 +106,12 @@ def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | M
         return Engine(places, settings=settings)
     by_id = {p.id: p for p in places}
     rules = load_rules_strict(args.rules, places=by_id)
+    if args.consumers is None:
+        print(
+            "note: no --consumers given: no consumer has consented, so every candidate moment "
+            "will be suppressed by consent",
+            file=sys.stderr,
+        )
     consumers = (
         load_consumers(args.consumers) if args.consumers is not None else ConsumerDirectory.empty()
     )

@@ -1,25 +1,26 @@
 """The consumers known to the engine, by id and by device, and who a ping speaks for.
 
 A decision names a consumer, never a raw device id: a ping whose device belongs to no known
-consumer is attributed to a pseudonymous id derived from the device id by SHA-256, stable
-across runs (so caps and history still add up) but not the device id itself.
+consumer is attributed to a pseudonymous id derived from the device id (keyed, see
+:mod:`geotrigger.privacy`), stable across runs (so caps and history still add up) but not the
+device id itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from geotrigger.consumers.profile import Consumer
+from geotrigger.privacy import pseudonym
 
 PSEUDONYM_PREFIX = "device-"
 
 
-def pseudonymous_id(device_id: str) -> str:
-    """The consumer id of a device that belongs to no known consumer:
-    ``"device-"`` and the first 12 hex digits of the SHA-256 of the device id."""
-    return PSEUDONYM_PREFIX + hashlib.sha256(device_id.encode("utf-8")).hexdigest()[:12]
+def pseudonymous_id(device_id: str, key: str = "") -> str:
+    """The consumer id of a device that belongs to no known consumer: ``"device-"`` and 12
+    hex digits of the device id's digest (HMAC-SHA256 with ``key``, SHA-256 without)."""
+    return pseudonym(device_id, key=key, prefix=PSEUDONYM_PREFIX)
 
 
 class ConsumerDirectory:
@@ -61,18 +62,20 @@ class ConsumerDirectory:
         """The consumer that lists this device, or None."""
         return self._by_device.get(device_id)
 
-    def resolve(self, consumer_id: str | None, device_id: str) -> tuple[str, Consumer | None]:
+    def resolve(
+        self, consumer_id: str | None, device_id: str, *, key: str = ""
+    ) -> tuple[str, Consumer | None]:
         """Who a ping speaks for: the consumer id to record and the profile, if known.
 
         The ping's own consumer id wins when given; else the consumer listing the device; else
-        the device's pseudonymous id (:func:`pseudonymous_id`) with no profile.
+        the device's pseudonymous id (:func:`pseudonymous_id`, with ``key``) with no profile.
         """
         if consumer_id:
             return consumer_id, self._by_id.get(consumer_id)
         consumer = self._by_device.get(device_id)
         if consumer is not None:
             return consumer.id, consumer
-        return pseudonymous_id(device_id), None
+        return pseudonymous_id(device_id, key), None
 
     def __len__(self) -> int:
         return len(self._by_id)

@@ -4,12 +4,12 @@ A candidate is built from a transition (enter, dwell, exit), a signal crossing a
 weather change near the consumer's last location. The consumer is resolved from the ping (its
 consumer id, else the consumer listing the device, else a pseudonymous id: a raw device id is
 never written to a decision). The event key names what made the candidate without a device id:
-the ping's id, else a digest of device and time.
+a digest of the ping's id (clients often build ping ids from the device id), else of device
+and time; both keyed as :mod:`geotrigger.privacy` says.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import NamedTuple
 
@@ -18,17 +18,16 @@ from geotrigger.consumers.profile import Consumer
 from geotrigger.model import Ping, Place, Transition
 from geotrigger.moments.decision import Candidate
 from geotrigger.pings.filters import implied_speed_mps
+from geotrigger.privacy import pseudonym
 from geotrigger.rules.model import Rule, TriggerKind
 from geotrigger.weather.reading import WeatherChange
 from geotrigger.weather.timeline import WeatherTimeline
 
 
-def event_key(ping_id: str | None, device_id: str, at: datetime) -> str:
-    """What made a candidate: the ping id, else a digest of device and time."""
-    if ping_id is not None:
-        return ping_id
-    digest = hashlib.sha256(f"{device_id}@{at.isoformat()}".encode()).hexdigest()
-    return f"ping-{digest[:16]}"
+def event_key(ping_id: str | None, device_id: str, at: datetime, key: str = "") -> str:
+    """What made a candidate: a digest of the ping id, else of device and time."""
+    value = ping_id if ping_id is not None else f"{device_id}@{at.isoformat()}"
+    return pseudonym(value, key=key, prefix="ping-", digits=16)
 
 
 def speed_of(ping: Ping | None, prev: Ping | None) -> float | None:
@@ -56,13 +55,17 @@ class Fix(NamedTuple):
 class CandidateFactory:
     """Builds candidates with the consumer resolved and the weather at the place looked up."""
 
-    def __init__(self, consumers: ConsumerDirectory, weather: WeatherTimeline | None) -> None:
+    def __init__(
+        self, consumers: ConsumerDirectory, weather: WeatherTimeline | None, *, key: str = ""
+    ) -> None:
+        """``key`` keys the pseudonyms of devices and pings (the privacy setting)."""
         self.consumers = consumers
         self.weather = weather
+        self.key = key
 
     def consumer(self, consumer_id: str | None, device_id: str) -> tuple[str, Consumer | None]:
         """The consumer a device's event belongs to (see the module docstring)."""
-        return self.consumers.resolve(consumer_id, device_id)
+        return self.consumers.resolve(consumer_id, device_id, key=self.key)
 
     def build(
         self,
@@ -116,7 +119,7 @@ class CandidateFactory:
             consumer_id=t.consumer_id,
             at=t.at,
             now=now,
-            key=event_key(t.ping_id, t.device_id, t.at),
+            key=event_key(t.ping_id, t.device_id, t.at, self.key),
             fix=fix,
             distance_m=t.distance_m,
             visit_started=t.entered_at,

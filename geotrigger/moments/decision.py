@@ -87,10 +87,14 @@ class Candidate:
 
     @property
     def spell_id(self) -> str | None:
-        """The weather spell a weather-event cap counts in, if any."""
+        """The weather spell a weather-event cap counts in: for a weather trigger, the spell the
+        change starts; otherwise the rain spell at the place while it is wet (a dry spell is
+        no weather event, so such a cap does not count in one)."""
         if self.weather_event is not None:
             return self.weather_event.spell_id
-        return self.weather.spell_id if self.weather is not None else None
+        if self.weather is not None and self.weather.reading.is_wet:
+            return self.weather.spell_id
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,7 @@ change's time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -38,7 +39,7 @@ from geotrigger.moments.memory_history import MemoryHistory
 from geotrigger.moments.rulebook import RuleBook
 from geotrigger.moments.triggers import signal_fires
 from geotrigger.moments.weather_watch import WeatherWatch
-from geotrigger.rules.model import RuleSet, SignalTrigger, TriggerKind
+from geotrigger.rules.model import Rule, RuleSet, SignalTrigger, TriggerKind
 from geotrigger.spatial import PlaceIndex
 from geotrigger.weather.reading import WeatherChange
 from geotrigger.weather.timeline import WeatherTimeline
@@ -73,7 +74,10 @@ class MomentEngine:
         self.engine = Engine(settings=self.settings, index=index)
         self.history: WritableHistory = history if history is not None else MemoryHistory()
         self.decider = Decider(rules.policy, self.history)
-        self.factory = CandidateFactory(consumers, weather)
+        self.factory = CandidateFactory(consumers, weather, key=self.settings.privacy.pseudonym_key)
+        # last known value and time of each device's signals: crossings are judged from it
+        self._signals: dict[tuple[str, str], tuple[float, float]] = {}
+        self._signal_memory_s = self.settings.transitions.signal_lost_s or math.inf
         self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
         if self.watch is not None and not self.watch.rules:
             self.watch = None
@@ -189,14 +193,10 @@ class MomentEngine:
         now: datetime | None,
         groups: dict[GroupKey, list[Candidate | Transition]],
     ) -> None:
-        crossings = [
-            (key, fix, judged, rule)
-            for key, (fix, judged) in fixes.items()
-            if fix.ping.signals
-            for rule in self.book.signal_rules
-            if isinstance(rule.trigger, SignalTrigger)
-            and signal_fires(rule.trigger, fix.prev, fix.ping)
-        ]
+        crossings = []
+        for key, (fix, judged) in fixes.items():
+            if fix.ping.signals:
+                crossings += [(key, fix, judged, rule) for rule in self._crossed(fix.ping)]
         if not crossings:
             return
         near = self._near([c[1] for c in crossings])
@@ -213,13 +213,30 @@ class MomentEngine:
                     consumer_id=ping.consumer_id,
                     at=ping.timestamp,
                     now=now or _utc(judged),
-                    key=event_key(ping.id, ping.device_id, ping.timestamp),
+                    key=event_key(ping.id, ping.device_id, ping.timestamp, self.factory.key),
                     fix=fix,
                     distance_m=distance,
                 )
                 for place_id, distance in nearby
                 if place_id in chosen and distance <= reach
             )
+
+    def _crossed(self, ping: Ping) -> list[Rule]:
+        """The signal rules whose threshold ``ping`` crosses; remembers its values."""
+        known, forget_after = self._signals, self._signal_memory_s
+        crossed = []
+        for rule in self.book.signal_rules:
+            trigger = rule.trigger
+            assert isinstance(trigger, SignalTrigger)
+            last = known.get((ping.device_id, trigger.signal))
+            before = (
+                last[0] if last is not None and ping.epoch_s - last[1] <= forget_after else None
+            )
+            if signal_fires(trigger, before, ping):
+                crossed.append(rule)
+        for name, value in ping.signals.items():
+            known[(ping.device_id, name)] = (value, ping.epoch_s)
+        return crossed
 
     def _near(self, fixes: Sequence[Fix]) -> list[list[tuple[str, float]]]:
         """Places (id, metres outside) within the widest rule reach of each fix."""

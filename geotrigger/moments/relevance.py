@@ -106,11 +106,21 @@ def _weather_fit(relevance: Relevance, weather: WeatherAt | None) -> float | Non
 
 
 def _strongest(score: RelevanceScore) -> str:
+    """The strongest like and the strongest dislike: together they make the affinity."""
     tags: dict[str, dict[str, Any]] = score.parts.get("tags", {})
     if not tags:
         return ""
-    # The tag that explains the score best: the strongest like, else the strongest dislike.
     ordered = sorted(tags.items(), key=lambda item: (item[1]["weight"], item[0]))
-    tag, part = ordered[-1] if ordered[-1][1]["weight"] > 0 else ordered[0]
+    parts = []
+    if ordered[-1][1]["weight"] > 0:
+        parts.append(_told(*ordered[-1]))
+    if ordered[0][1]["weight"] < 0:
+        parts.append(_told(*ordered[0]))
+    if not parts:
+        parts.append(_told(*ordered[-1]))
+    return f" ({', '.join(parts)})"
+
+
+def _told(tag: str, part: dict[str, Any]) -> str:
     when = "" if part["from"] == "base" else f" in the {part['from']}"
-    return f" ({tag} {part['weight']:.2f}{when})"
+    return f"{tag} {part['weight']:.2f}{when}"

@@ -14,7 +14,7 @@ class RuleFunnel:
     """What happened to one rule's candidates."""
 
     candidates: int = 0
-    matched: int = 0  # every condition held and the relevance was enough
+    matched: int = 0  # every condition held and the relevance was enough (consent given)
     fired: int = 0
     would_fire: int = 0  # monitor mode or holdout: passed everything, sent nothing
     suppressed: Counter[str] = field(default_factory=Counter)  # by gate
@@ -37,12 +37,13 @@ class MomentSummary:
             if d.outcome is Outcome.NOT_MATCHED:
                 funnel.not_matched[d.condition or "?"] += 1
                 continue
-            funnel.matched += 1
-            if d.outcome is Outcome.FIRED:
-                funnel.fired += 1
-            else:
+            if d.outcome is Outcome.SUPPRESSED:
                 funnel.suppressed[d.gate or "?"] += 1
                 funnel.would_fire += d.would_fire
+            if d.gate == "consent":
+                continue  # judged before any condition: nothing was matched
+            funnel.matched += 1
+            funnel.fired += d.outcome is Outcome.FIRED
 
     @property
     def fired(self) -> int:

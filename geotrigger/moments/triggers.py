@@ -7,10 +7,11 @@ or above it; ``falls_below`` when it was at or above and is now below. The first
 seen at a place or cell (no reading before it) is not a change: a restart or a new cell must
 not look like rain starting.
 
-**Signals.** ``rises_above`` fires when the device's previous accepted ping had the signal
-below the threshold and this one has it at or above; ``falls_below`` the mirror. A device's
-first value of the signal (no previous ping, or a previous ping without it) counts as crossing
-when it is past the threshold: a wearable that starts reporting "tired" is news.
+**Signals.** ``rises_above`` fires when the device's last known value of the signal was below
+the threshold and this ping has it at or above; ``falls_below`` the mirror. The last known value
+is the latest earlier ping that carried the signal (phones send fixes without the wearable's
+data in between), forgotten after a silence; with none, the first value counts as crossing when
+it is past the threshold: a wearable that starts reporting "tired" is news.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ def weather_fires(trigger: WeatherTrigger, change: WeatherChange) -> bool:
     return _crossed(trigger.change, old, new, trigger.threshold)
 
 
-def signal_fires(trigger: SignalTrigger, prev: Ping | None, ping: Ping) -> bool:
-    """Whether the device's signal crossed ``trigger``'s threshold at ``ping``."""
+def signal_fires(trigger: SignalTrigger, before: float | None, ping: Ping) -> bool:
+    """Whether the signal crossed ``trigger``'s threshold at ``ping``, from ``before`` (its
+    last known value, None when there is none)."""
     value = ping.signals.get(trigger.signal)
     if value is None:
         return False
-    before = prev.signals.get(trigger.signal) if prev is not None else None
     return _crossed(trigger.change, before, value, trigger.threshold)

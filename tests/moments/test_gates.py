@@ -48,7 +48,7 @@ from geotrigger.rules.model import (
     Window,
     WindowKind,
 )
-from geotrigger.weather.reading import WeatherAt, WeatherReading
+from geotrigger.weather.reading import WeatherAt, WeatherCondition, WeatherReading
 
 EMPTY = MemoryHistory()
 
@@ -287,7 +287,14 @@ DAILY = cap(Scope.CONSUMER_RULE, 1, WindowKind.CALENDAR_DAY)
 HOURLY_PLACE = cap(Scope.PLACE, 2, WindowKind.ROLLING, 3600)
 ONE_PER_SPELL = cap(Scope.WEATHER_EVENT, 1, WindowKind.FOREVER)
 SPELL = WeatherAt(
-    key="p-1", reading=WeatherReading(observed_at=T0), spell_id="p-1:wet:2026-03-27T11:00"
+    key="p-1",
+    reading=WeatherReading(observed_at=T0, condition=WeatherCondition.RAIN),
+    spell_id="p-1:wet:2026-03-27T11:00",
+)
+DRY_SPELL = WeatherAt(
+    key="p-1",
+    reading=WeatherReading(observed_at=T0, condition=WeatherCondition.CLEAR),
+    spell_id="p-1:dry:2026-03-27T11:00",
 )
 
 
@@ -351,6 +358,15 @@ SPELL = WeatherAt(
         ),
         # a candidate without a spell is not counted by a weather-event cap
         ((ONE_PER_SPELL,), (), fired(earlier(600, weather=SPELL)), {}, True, "0 cap(s) with room"),
+        # a dry spell is no weather event: the cap does not count in it
+        (
+            (ONE_PER_SPELL,),
+            (),
+            fired(earlier(600, weather=DRY_SPELL)),
+            {"weather": DRY_SPELL},
+            True,
+            "0 cap(s) with room",
+        ),
         # rule caps first: the daily one is named although the policy's is full too
         (
             (DAILY,),

@@ -60,6 +60,9 @@ def test_the_morning_fires_the_locational_and_the_environmental_moment(
     for device in DEVICES:
         assert re.search(rf"(?<!consumer-){device}", err) is None
     assert all("device_id" not in d and "lat" not in d for d in decisions)
+    # ping ids are built from device ids by clients: events are named by digests instead
+    for device in DEVICES:
+        assert not any(device in d["event_key"] for d in decisions)
 
 
 def test_the_afternoon_fires_the_device_responsive_moment_for_the_tea_lover_only(
@@ -81,7 +84,23 @@ def test_explain_tells_the_story_of_the_replay(
     args = ["explain", "--decisions", str(tmp_path / "out.jsonl"), "--consumer", "consumer-shopper"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "umbrella-when-rain" in out and "FIRED" in out.upper()
+    fired_lines = [line for line in out.splitlines() if "FIRED" in line]
+    assert len(fired_lines) == 1 and "umbrella-when-rain" in fired_lines[0]
+    assert "(weather)" in fired_lines[0] and "White Dress" in fired_lines[0]
+
+
+def test_without_consumers_nobody_has_consented_and_the_summary_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pings = ROOT / "examples" / "pings" / "helsinki-morning.jsonl"
+    args = ["replay", "--places", str(ROOT / "rules" / "places"), "--pings", str(pings)]
+    out = tmp_path / "out.jsonl"
+    assert main([*args, "--rules", str(ROOT / "rules" / "moments"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no --consumers given" in err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    gates = {r["gate"] for r in records if r["type"] == "decision"}
+    assert gates == {"consent"}
 
 
 def test_weather_without_rules_is_refused(

@@ -103,21 +103,19 @@ def ping(fatigue: float | None, minutes: int = 0) -> Ping:
 
 
 @pytest.mark.parametrize(
-    ("change_kind", "prev", "now", "fires"),
+    ("change_kind", "before", "now", "fires"),
     [
         (RISES, 0.5, 0.75, True),  # crosses upwards
         (RISES, 0.7, 0.9, False),  # was already at the threshold
         (RISES, 0.5, 0.6, False),  # still below
-        (RISES, None, 0.8, True),  # first value past the threshold is news
-        (RISES, "no ping", 0.8, True),  # no previous ping at all
+        (RISES, None, 0.8, True),  # no value known before: past the threshold is news
         (RISES, 0.5, None, False),  # this ping has no such signal
         (FALLS, 0.8, 0.6, True),  # crosses downwards
         (FALLS, 0.6, 0.5, False),  # was already below
     ],
 )
 def test_signal_crossings(
-    change_kind: WeatherChangeKind, prev: object, now: float | None, fires: bool
+    change_kind: WeatherChangeKind, before: float | None, now: float | None, fires: bool
 ) -> None:
     spec = SignalTrigger(places=ANY, signal="fatigue", change=change_kind, threshold=0.7)
-    before = None if prev == "no ping" else ping(prev)  # type: ignore[arg-type]
     assert signal_fires(spec, before, ping(now, 1)) is fires
