@@ -44,6 +44,7 @@ def load_rules(
     policy, more = _one_policy(compiled)
     findings.extend(more)
     findings.extend(_uncapped(rules, policy))
+    findings.extend(_never_fires(rules, policy))
     findings.sort(key=_order)
     has_errors = any(f.severity == Severity.ERROR for f in findings)
     rule_set = (
@@ -150,6 +151,23 @@ def _uncapped(rules: list[Rule], policy: Policy) -> list[Finding]:
         for r in rules
         if r.mode == Mode.LIVE and not r.suppression.caps
     ]
+
+
+def _never_fires(rules: list[Rule], policy: Policy) -> list[Finding]:
+    """Settings that silence a live moment for good: almost always a slip."""
+    found = []
+    for r in rules:
+        s = r.suppression
+        why = None
+        if s.daily_budget == 0:
+            why = "daily_budget is 0"
+        elif any(c.max == 0 for c in (*s.caps, *policy.caps)):
+            why = "a cap has max 0"
+        elif s.quiet_hours is not None and s.quiet_hours.start == s.quiet_hours.end:
+            why = "quiet_hours start and end at the same time, which is the whole day"
+        if why is not None and r.mode == Mode.LIVE:
+            found.append(warning("never-fires", r.where, f"{why}: this moment can never fire"))
+    return found
 
 
 def _at(where: Where) -> str:

@@ -324,6 +324,27 @@ WARNINGS = [
         7,
         "suppression.holdout does nothing in monitor mode",
     ),
+    # settings that silence a live moment for good
+    (
+        rule(TRIGGER, ACTION, "    suppression:", CAPS, "      daily_budget: 0"),
+        3,
+        "daily_budget is 0: this moment can never fire",
+    ),
+    (
+        rule(
+            TRIGGER,
+            ACTION,
+            "    suppression:",
+            "      caps: [{scope: consumer, max: 0, window: calendar_day}]",
+        ),
+        3,
+        "a cap has max 0: this moment can never fire",
+    ),
+    (
+        rule(TRIGGER, ACTION, "    suppression:", CAPS, '      quiet_hours: "08:00-08:00"'),
+        3,
+        "the whole day: this moment can never fire",
+    ),
 ]
 
 
