@@ -4,8 +4,9 @@ A weather change that some weather rule waits for (rain starts, a threshold is c
 at its time. Changes due at the same time (a sweep sees rain start in many cells at once) are
 taken together: one scan of the devices whose last accepted fix is fresh enough, one query of
 the place index for all of them, then each nearby place is matched to the change covering it.
-A place is covered by a change at its own id, or at its weather cell unless the timeline has
-readings for the place itself (its own weather is what counts). All candidates of one time go
+A place is covered by a change at its own id, or at its weather cell unless the timeline has a
+reading for the place itself by then (its own weather is what counts) — the same rule the
+timeline follows when it tells the weather at a place. All candidates of one time go
 to the decider as one evaluation: one moment per consumer, however many cells turned wet.
 """
 
@@ -38,13 +39,12 @@ class WeatherWatch:
         self.max_fresh_s = book.max_fresh_s
         self.last: dict[str, Fix] = {}  # by device id
         self._due = deque(c for c in timeline.changes() if self._firing(c))
-        own = set(timeline.keys())
+        self.timeline = timeline
+        self._own = set(timeline.keys())  # places with readings of their own
         self._by_cell: dict[str, list[str]] = defaultdict(list)
         for place_id in frozenset().union(*(book.chosen[r.id] for r in self.rules)):
-            if place_id not in own:
-                self._by_cell[cell_of_place(book.places[place_id], timeline.cell_m)].append(
-                    place_id
-                )
+            cell = cell_of_place(book.places[place_id], timeline.cell_m)
+            self._by_cell[cell].append(place_id)
 
     def _firing(self, change: WeatherChange) -> list[Rule]:
         return [r for r in self.rules if weather_fires(r.trigger, change)]  # type: ignore[arg-type]
@@ -70,9 +70,13 @@ class WeatherWatch:
         covered: dict[str, tuple[WeatherChange, list[Rule]]] = {}
         for change in changes:
             firing = self._firing(change)
-            places = [change.key] if change.key in self.book.places else self._by_cell[change.key]
-            for place_id in places:
-                covered[place_id] = (change, firing)
+            if change.key in self.book.places:
+                covered[change.key] = (change, firing)
+                continue
+            for place_id in self._by_cell[change.key]:
+                if place_id in self._own and self.timeline.at_key(place_id, change.at) is not None:
+                    continue  # its own readings speak for it
+                covered.setdefault(place_id, (change, firing))
         return covered
 
     def candidates(

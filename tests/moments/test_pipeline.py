@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moments.helpers import T0, make_consumer, make_place, make_rule
@@ -31,7 +32,13 @@ from geotrigger.rules.model import (
     Window,
     WindowKind,
 )
-from geotrigger.weather import WeatherChangeKind, WeatherCondition, WeatherReading, WeatherTimeline
+from geotrigger.weather import (
+    WeatherChangeKind,
+    WeatherCondition,
+    WeatherReading,
+    WeatherTimeline,
+    cell_of_place,
+)
 
 LAT, LON = 60.1699, 24.9384  # the centre of make_place()'s tea shop, 50 m radius
 M = 1 / 111_195  # degrees of latitude per metre
@@ -155,6 +162,32 @@ def test_rain_starting_near_a_fresh_location_fires_without_a_new_ping() -> None:
         ("c-1", TriggerKind.WEATHER, Outcome.FIRED)
     ]
     assert out[0].at == T0 + timedelta(minutes=10)  # dated at the change, not at a ping
+
+
+@pytest.mark.parametrize(
+    ("own_reading_min", "fires"),
+    [
+        (20, True),  # the shop's own reading comes later: until then its cell speaks for it
+        (0, False),  # the shop has its own (dry) reading: the cell's rain is not its weather
+    ],
+)
+def test_a_cell_change_covers_places_without_their_own_reading(
+    own_reading_min: int, fires: bool
+) -> None:
+    timeline = WeatherTimeline(cell_m=5000.0)
+    cell = cell_of_place(make_place(), 5000.0)
+    for minutes, condition in ((0, "cloudy"), (10, "rain")):
+        reading = WeatherReading(
+            observed_at=T0 + timedelta(minutes=minutes), condition=WeatherCondition(condition)
+        )
+        timeline.add(cell, reading)
+    own = WeatherReading(
+        observed_at=T0 + timedelta(minutes=own_reading_min), condition=WeatherCondition.CLOUDY
+    )
+    timeline.add("p-1", own)
+    e = engine(umbrella_rule(), weather=timeline)
+    out = decisions(e.process([ping("d-1", 0, 150.0, 300)])) + e.finish()
+    assert [d.trigger for d in out] == ([TriggerKind.WEATHER] if fires else [])
 
 
 def test_a_weather_change_sees_locations_as_they_were_at_its_time() -> None:
