@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for line in account(events, {p.id: p for p in places}):
         print(f"  - {line}")
     if args.out is not None:
-        _write(args.out, items)
+        _write(args.out, items, engine.settings.privacy.pseudonym_key)
     print()
     print("This is the embedded engine replaying example files; the HTTP service that takes")
     print("live pings comes in a later release. Try, for one consumer's story:")
@@ -112,10 +112,10 @@ def _first_time(path: Path) -> float:
     return float("inf")
 
 
-def _write(path: Path, items: list[Event | Decision]) -> None:
+def _write(path: Path, items: list[Event | Decision], key: str) -> None:
     try:
         with path.open("wb") as out:
-            out.write(b"".join(orjson.dumps(record_of(i), option=DUMP_OPTIONS) for i in items))
+            out.write(b"".join(orjson.dumps(record_of(i, key), option=DUMP_OPTIONS) for i in items))
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
 

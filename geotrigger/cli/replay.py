@@ -19,18 +19,19 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from geotrigger.config import load_settings
-from geotrigger.consumers import ConsumerDirectory, load_consumers
+from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError, PingError
-from geotrigger.model import Place
+from geotrigger.model import Place, Transition
+from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.summary import MomentSummary, format_funnels
@@ -155,9 +156,29 @@ def settle_heap() -> None:
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
-def record_of(item: Event | Decision) -> dict[str, Any]:
-    """One line of the events file: a transition, a rejection or a decision."""
-    return item.to_record() if isinstance(item, Decision) else event_record(item)
+def record_of(item: Event | Decision, pseudonym_key: str | None = None) -> dict[str, Any]:
+    """One line of the events file: a transition, a rejection or a decision.
+
+    With ``pseudonym_key`` (a replay with rules) the device and ping ids of transitions and
+    rejections are replaced by the same keyed digests the decisions use, so that the file
+    never pairs a pseudonymous consumer with the raw device id it stands for, while a
+    decision can still be matched to its transition by the ping's digest.
+    """
+    if isinstance(item, Decision):
+        return item.to_record()
+    record = event_record(item)
+    if pseudonym_key is not None:
+        if record.get("device_id") is not None:
+            record["device_id"] = pseudonymous_id(record["device_id"], pseudonym_key)
+        if record.get("ping_id") is not None:
+            record["ping_id"] = event_key(record["ping_id"], "", item_time(item), pseudonym_key)
+    return record
+
+
+def item_time(item: Event) -> datetime:
+    """When an event happened (a rejection of a record without a time: the epoch)."""
+    at = item.at if isinstance(item, Transition) else item.timestamp
+    return at if at is not None else datetime.fromtimestamp(0, UTC)
 
 
 def replay_file(
@@ -171,11 +192,12 @@ def replay_file(
     """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps;
     decisions are counted into ``moments``."""
     dumps, write = orjson.dumps, out.write
+    key = engine.settings.privacy.pseudonym_key if isinstance(engine, MomentEngine) else None
 
     def sink(items: list[Event | Decision]) -> None:
         if moments is not None:
             moments.count(d for d in items if type(d) is Decision)
-        write(b"".join(dumps(record_of(e), option=DUMP_OPTIONS) for e in items))
+        write(b"".join(dumps(record_of(e, key), option=DUMP_OPTIONS) for e in items))
 
     bar = _progress_bar(path)
     records = read_numbered(

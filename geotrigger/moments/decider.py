@@ -18,8 +18,9 @@ caps, cooldowns and spacing of later evaluations count it).
 
 **Several consumers in one evaluation** (a weather change reaches everyone near the shops of a
 cell at once) share caps of the place and rule scopes and the rules' daily budgets. They are
-served one after another in a fixed order: the consumer whose best candidate ranks highest
-(priority, then relevance) first, ties by consumer id; never the order they came in.
+served one after another in a fixed order: the consumer whose best live candidate (not monitor,
+not holdout) ranks highest — priority, then relevance — first, ties by consumer id; never the
+order they came in.
 
 **Would have fired.** Monitor candidates and holdout candidates never send anything, so they
 take no part in conflict resolution with live ones; among one consumer's would-be candidates of
@@ -113,9 +114,7 @@ class Decider:
                 out[pos] = verdict
             else:
                 ready.setdefault(c.consumer_id, []).append((pos, verdict))
-        for consumer_id in sorted(
-            ready, key=lambda cid: (min(_rank(i[1]) for i in ready[cid]), cid)
-        ):
+        for consumer_id in sorted(ready, key=lambda cid: (self._best(ready[cid]), cid)):
             self._serve(ready[consumer_id], out)
         return [d for d in out if d is not None]
 
@@ -149,14 +148,31 @@ class Decider:
             )
         return (c, score, conds)
 
-    def _view(self, c: Candidate) -> tuple[History, MemoryHistory | None]:
-        """The history a candidate's gates see, and the shadow it would be recorded in."""
+    @staticmethod
+    def _would_be(c: Candidate) -> bool:
+        """Whether the candidate can only ever "would have fired": monitor mode or holdout."""
         rule = c.rule
-        held_out = holdout_bucket(rule.id, c.consumer_id) < rule.suppression.holdout
-        if rule.mode is Mode.MONITOR or held_out:
-            shadow = self._shadows.setdefault(rule.id, MemoryHistory())
-            return WithShadow(self.history, shadow), shadow
-        return self.history, None
+        return rule.mode is Mode.MONITOR or (
+            holdout_bucket(rule.id, c.consumer_id) < rule.suppression.holdout
+        )
+
+    def _best(self, items: list[tuple[int, Passed]]) -> tuple[bool, tuple[int, float, str, str]]:
+        """How a consumer ranks for being served first: by their best live candidate."""
+        return min((self._would_be(item[0]), _rank(item)) for _, item in items)
+
+    def _view(self, c: Candidate) -> tuple[History, MemoryHistory | None]:
+        """The history a candidate's gates see, and the shadow it would be recorded in.
+
+        Every candidate of a rule with a shadow (monitor, or a holdout) sees it: the control
+        group's would-be moments count for the rule's and place's caps and the daily budget of
+        the treated consumers too, as they would have had the control group been treated, so
+        the two groups meet the same limits and lift is measured fairly. A consumer's own keys
+        are in one of the two only, so their own caps are not touched."""
+        rule = c.rule
+        if rule.mode is not Mode.MONITOR and rule.suppression.holdout <= 0:
+            return self.history, None
+        shadow = self._shadows.setdefault(rule.id, MemoryHistory())
+        return WithShadow(self.history, shadow), (shadow if self._would_be(c) else None)
 
     def _serve(self, items: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
         """One consumer's matched candidates through the gates, then conflict resolution."""

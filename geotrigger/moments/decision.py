@@ -19,7 +19,7 @@ from typing import Any
 from geotrigger.consumers.profile import Consumer
 from geotrigger.model import Ping, Place
 from geotrigger.rules.model import Rule, TriggerKind
-from geotrigger.weather.reading import WeatherAt, WeatherChange
+from geotrigger.weather.reading import WeatherAt, WeatherChange, WeatherChangeKind
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -87,10 +87,14 @@ class Candidate:
 
     @property
     def spell_id(self) -> str | None:
-        """The weather spell a weather-event cap counts in: for a weather trigger, the spell the
-        change starts; otherwise the rain spell at the place while it is wet (a dry spell is
-        no weather event, so such a cap does not count in one)."""
+        """The weather event a weather-event cap counts in: for a weather trigger on a
+        threshold (rises above, falls below), that crossing; for one on a condition (starts,
+        ends), the spell of readings the change begins; otherwise the rain spell at the place
+        while it is wet (a dry spell is no weather event, so such a cap does not count in one)."""
         if self.weather_event is not None:
+            change = getattr(self.rule.trigger, "change", None)
+            if change in (WeatherChangeKind.RISES_ABOVE, WeatherChangeKind.FALLS_BELOW):
+                return self.weather_event.event_id
             return self.weather_event.spell_id
         if self.weather is not None and self.weather.reading.is_wet:
             return self.weather.spell_id

@@ -10,6 +10,7 @@ the latest one recorded.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 from geotrigger.moments.decision import Moment
@@ -71,8 +72,17 @@ class History(Protocol):
         """Event time of this rule's latest moment for this consumer here at or before ``at_s``."""
         ...
 
-    def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:
-        """Whether the consumer left the place at or after ``since_s``."""
+    def next_fired_after_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's first moment for this consumer here after ``at_s``."""
+        ...
+
+    def exited_since(
+        self, consumer_id: str, place_id: str, since_s: float, until_s: float = math.inf
+    ) -> bool:
+        """Whether the consumer left the place at or after ``since_s`` (and at or before
+        ``until_s``)."""
         ...
 
 

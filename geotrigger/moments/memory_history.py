@@ -12,6 +12,7 @@ up a cap twice.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -61,10 +62,22 @@ class MemoryHistory:
         i = bisect_right(times, at_s) if times else 0
         return times[i - 1] if times and i else None
 
-    def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:
-        """Whether the consumer left the place at or after ``since_s``."""
+    def exited_since(
+        self, consumer_id: str, place_id: str, since_s: float, until_s: float = math.inf
+    ) -> bool:
+        """Whether the consumer left the place at or after ``since_s`` (and at or before
+        ``until_s``)."""
         exits = self._exits.get((consumer_id, place_id), [])
-        return bisect_left(exits, since_s) < len(exits)
+        i = bisect_left(exits, since_s)
+        return i < len(exits) and exits[i] <= until_s
+
+    def next_fired_after_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's first moment for this consumer here after ``at_s``."""
+        times = self._times.get(fired_key(consumer_id, rule_id, place_id))
+        i = bisect_right(times, at_s) if times else 0
+        return times[i] if times and i < len(times) else None
 
     def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
         """Count a fired moment under every scope's key and remember it for cooldowns."""

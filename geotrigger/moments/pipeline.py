@@ -75,8 +75,8 @@ class MomentEngine:
         self.history: WritableHistory = history if history is not None else MemoryHistory()
         self.decider = Decider(rules.policy, self.history)
         self.factory = CandidateFactory(consumers, weather, key=self.settings.privacy.pseudonym_key)
-        # last known value and time of each device's signals: crossings are judged from it
-        self._signals: dict[tuple[str, str], tuple[float, float]] = {}
+        # the last known value of each device's signals: crossings are judged from it
+        self._signals: dict[str, dict[str, float]] = {}
         self._signal_memory_s = self.settings.transitions.signal_lost_s or math.inf
         self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
         if self.watch is not None and not self.watch.rules:
@@ -196,7 +196,7 @@ class MomentEngine:
         crossings = []
         for key, (fix, judged) in fixes.items():
             if fix.ping.signals:
-                crossings += [(key, fix, judged, rule) for rule in self._crossed(fix.ping)]
+                crossings += [(key, fix, judged, rule) for rule in self._crossed(fix)]
         if not crossings:
             return
         near = self._near([c[1] for c in crossings])
@@ -221,21 +221,23 @@ class MomentEngine:
                 if place_id in chosen and distance <= reach
             )
 
-    def _crossed(self, ping: Ping) -> list[Rule]:
-        """The signal rules whose threshold ``ping`` crosses; remembers its values."""
-        known, forget_after = self._signals, self._signal_memory_s
+    def _crossed(self, fix: Fix) -> list[Rule]:
+        """The signal rules whose threshold the fix's ping crosses; remembers its values.
+
+        A device's last known values last while it keeps reporting (fixes without the
+        wearable's data in between do not erase them) and are forgotten when it falls silent
+        for longer than ``signal_lost_s``, or has no accepted fix before this one."""
+        ping, prev = fix.ping, fix.prev
+        if prev is None or ping.epoch_s - prev.epoch_s > self._signal_memory_s:
+            self._signals.pop(ping.device_id, None)
+        known = self._signals.setdefault(ping.device_id, {})
         crossed = []
         for rule in self.book.signal_rules:
             trigger = rule.trigger
             assert isinstance(trigger, SignalTrigger)
-            last = known.get((ping.device_id, trigger.signal))
-            before = (
-                last[0] if last is not None and ping.epoch_s - last[1] <= forget_after else None
-            )
-            if signal_fires(trigger, before, ping):
+            if signal_fires(trigger, known.get(trigger.signal), ping):
                 crossed.append(rule)
-        for name, value in ping.signals.items():
-            known[(ping.device_id, name)] = (value, ping.epoch_s)
+        known.update(ping.signals)
         return crossed
 
     def _near(self, fixes: Sequence[Fix]) -> list[list[tuple[str, float]]]:

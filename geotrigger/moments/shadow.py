@@ -12,6 +12,7 @@ history and its rule's shadow together, as if those moments had been sent.
 from __future__ import annotations
 
 import heapq
+import math
 
 from geotrigger.moments.history import CapKey, History
 
@@ -66,6 +67,20 @@ class WithShadow:
         ]
         return max(found) if found else None
 
-    def exited_since(self, consumer_id: str, place_id: str, since_s: float) -> bool:
+    def next_fired_after_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """This rule's first moment here after ``at_s``, sent or would-be."""
+        ids = (consumer_id, rule_id, place_id, at_s)
+        found = [
+            t
+            for t in (self.real.next_fired_after_s(*ids), self.shadow.next_fired_after_s(*ids))
+            if t is not None
+        ]
+        return min(found) if found else None
+
+    def exited_since(
+        self, consumer_id: str, place_id: str, since_s: float, until_s: float = math.inf
+    ) -> bool:
         """Exits are real either way."""
-        return self.real.exited_since(consumer_id, place_id, since_s)
+        return self.real.exited_since(consumer_id, place_id, since_s, until_s)

@@ -6,8 +6,9 @@ Cap windows (:func:`window_bounds`) are half-open ``[start, end)`` in epoch seco
 - ``rolling``: the last ``length_s`` seconds up to and including the candidate, ``(at - length,
   at]``. As a half-open interval that is ``[next float after at - length, next float after
   at)``, so a moment at exactly ``at`` counts and one at exactly ``at - length`` does not.
-  Rolling windows look back only: events must be decided in time order for a rolling cap to
-  hold over every window (a moment recorded later but earlier in time is not seen).
+  That is the window looking back from the event; the caps gate also looks at every other
+  window of that length that holds the event, since events are not always decided in time
+  order (see :mod:`geotrigger.moments.gates.caps`).
 - ``calendar_day`` / ``calendar_week``: the local day (week: Monday to Sunday) of ``at`` in the
   zone. Start and end are local midnights converted to UTC with ``zoneinfo``, so a day on which
   the clocks change lasts 23 or 25 hours. Where a midnight occurs twice (clocks set back over

@@ -15,7 +15,7 @@ from geotrigger.errors import RuleError, Where
 from geotrigger.model import Place
 from geotrigger.places.findings import Finding, FindingsBySeverity, Severity, error, warning
 from geotrigger.rules.compile import CompiledFile, compile_file
-from geotrigger.rules.model import Mode, Policy, Rule, RuleSet
+from geotrigger.rules.model import Mode, Policy, Rule, RuleSet, Scope
 from geotrigger.rules.report import Report, format_finding
 
 SUFFIXES = (".yaml", ".yml")
@@ -161,7 +161,9 @@ def _never_fires(rules: list[Rule], policy: Policy) -> list[Finding]:
         why = None
         if s.daily_budget == 0:
             why = "daily_budget is 0"
-        elif any(c.max == 0 for c in (*s.caps, *policy.caps)):
+        elif any(
+            c.max == 0 and c.scope is not Scope.WEATHER_EVENT for c in (*s.caps, *policy.caps)
+        ):
             why = "a cap has max 0"
         elif s.quiet_hours is not None and s.quiet_hours.start == s.quiet_hours.end:
             why = "quiet_hours start and end at the same time, which is the whole day"

@@ -229,3 +229,39 @@ def test_a_candidate_not_matched_by_a_condition_still_carries_its_relevance() ->
     rule = make_rule(conditions=Conditions(distance_m=NumberRange(max=10.0)))
     (d,) = decider().decide([make_candidate(rule, distance_m=40.0)])
     assert d.condition == "distance" and d.relevance is not None and d.relevance.score > 0.8
+
+
+def test_a_holdout_shares_the_budget_with_the_treated_consumers() -> None:
+    """Control and treated consumers draw on one daily budget: with a budget of 10 and half
+    the consumers held out, at most 10 moments are sent or would-be, not 10 sent plus more
+    would-be."""
+    rule = make_rule(suppression=Suppression(daily_budget=10, holdout=0.5, reentry=Reentry.ANY))
+    d = decider()
+    decisions = [
+        d.decide([make_candidate(rule, consumer=make_consumer(id=f"c-{n}"), event_key=f"e{n}")])[0]
+        for n in range(60)
+    ]
+    sent = sum(x.outcome is Outcome.FIRED for x in decisions)
+    would = sum(x.would_fire for x in decisions)
+    assert sent + would == 10 and sent > 0 and would > 0
+
+
+def test_consumers_are_served_by_their_best_live_candidate() -> None:
+    """A monitor candidate of high priority does not put its consumer first in line for a
+    shared place cap."""
+    cap = Cap(
+        scope=Scope.PLACE, max=1, window=Window(kind=WindowKind.CALENDAR_DAY), label="place 1"
+    )
+    live_low = make_rule(id="low", priority=1, suppression=Suppression(caps=(cap,)))
+    watch = make_rule(id="watch", priority=10, mode=Mode.MONITOR)
+    live_high = make_rule(id="high", priority=5, suppression=Suppression(caps=(cap,)))
+    a, b = make_consumer(id="a"), make_consumer(id="b")
+    decisions = decider().decide(
+        [
+            make_candidate(live_low, consumer=a),
+            make_candidate(watch, consumer=a),
+            make_candidate(live_high, consumer=b),
+        ]
+    )
+    fired = [(x.consumer_id, x.rule_id) for x in decisions if x.outcome is Outcome.FIRED]
+    assert fired == [("b", "high")]

@@ -214,7 +214,7 @@ AFTER_EXIT = with_suppression(cooldown_s=0, reentry=Reentry.AFTER_EXIT)
         # fired 5 minutes ago, cooldown 30
         (COOL, fired(earlier(300)), False, "fired here 300 s ago; cooldown 1800 s"),
         # fired 40 minutes ago
-        (COOL, fired(earlier(2400)), True, "last fired here 2400 s ago"),
+        (COOL, fired(earlier(2400)), True, "nearest fire here 2400 s ago"),
         # fired by another rule: not this rule's cooldown
         (
             COOL,
@@ -229,7 +229,7 @@ AFTER_EXIT = with_suppression(cooldown_s=0, reentry=Reentry.AFTER_EXIT)
             AFTER_EXIT,
             fired(earlier(7200), exits=((T0 - timedelta(hours=1)).timestamp(),)),
             True,
-            "last fired here 7200 s ago",
+            "nearest fire here 7200 s ago",
         ),
         # after_exit: the only exit is before the fire
         (
@@ -238,6 +238,22 @@ AFTER_EXIT = with_suppression(cooldown_s=0, reentry=Reentry.AFTER_EXIT)
             False,
             "fired here at 12:00 and has not left since",
         ),
+        # after_exit, a late event: the only exit comes after it, so it is still the same visit
+        (
+            AFTER_EXIT,
+            fired(earlier(7200), exits=((T0 + timedelta(minutes=10)).timestamp(),)),
+            False,
+            "fired here at 12:00 and has not left since",
+        ),
+        # after_exit, a late event: the rule already fired later in the same visit
+        (
+            AFTER_EXIT,
+            fired(earlier(-300)),
+            False,
+            "fired here at 14:05 in the same visit (this event came late)",
+        ),
+        # a late event within the cooldown of a moment fired after it
+        (COOL, fired(earlier(-300)), False, "fired here in 300 s (a later event); cooldown 1800 s"),
     ],
 )
 def test_cooldown(overrides: dict[str, Any], history: MemoryHistory, ok: bool, reason: str) -> None:
@@ -261,7 +277,7 @@ def test_a_dwell_of_the_same_visit_is_covered() -> None:
             600,
             fired(earlier(120, rule=make_rule(id="r-9"))),
             False,
-            "last moment 120 s ago; at least 600 s between moments",
+            "nearest moment 120 s ago; at least 600 s between moments",
         ),  # any rule counts
         (600, fired(earlier(900)), True, "last moment 900 s ago"),  # long enough ago
         (0, fired(earlier(1)), True, "no moment to space from"),  # spacing off

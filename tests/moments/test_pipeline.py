@@ -115,18 +115,25 @@ def test_a_signal_crossing_near_a_chosen_place_fires() -> None:
 
 def test_a_signal_missing_from_some_fixes_does_not_cross_again() -> None:
     """Phones send fixes without the wearable's data in between: 0.8, none, 0.8 is one
-    crossing, not two; after a long silence the old value is forgotten."""
+    crossing, not two, however long the wearable takes to report again while the phone
+    keeps reporting."""
     trigger = SignalTrigger(
         places=TEA, signal="fatigue", change=WeatherChangeKind.RISES_ABOVE, threshold=0.7
     )
     rule = make_rule(id="tired", trigger=trigger, suppression=Suppression(reentry=Reentry.ANY))
-    values = [0.5, 0.8, None, 0.8, None, 0.9]
+    values = [0.5, 0.8, None, None, None, 0.8, None, 0.9]
     pings = [
-        ping("d-1", n, 150.0, 60 * n, **({"signals": {"fatigue": v}} if v is not None else {}))
+        ping("d-1", n, 150.0, 900 * n, **({"signals": {"fatigue": v}} if v is not None else {}))
         for n, v in enumerate(values)
     ]
     out = decisions(engine(rule).process(pings))
     assert [d.event_key for d in out] == [event_key("d-1-1", "d-1", pings[1].timestamp)]
+    # after a silence longer than signal_lost_s the old value is forgotten: news again
+    late = ping("d-1", 99, 150.0, 900 * 7 + 3 * 3600, signals={"fatigue": 0.9})
+    e = engine(rule)
+    e.process(pings)
+    again = decisions(e.process([late]))
+    assert [d.trigger for d in again] == [TriggerKind.SIGNAL]
 
 
 def rain_timeline(start_min: int) -> WeatherTimeline:

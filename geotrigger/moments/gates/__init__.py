@@ -7,7 +7,7 @@ accuracy       a fix less accurate than ``max_accuracy_m`` (unknown passes)
 speed          moving faster than ``max_speed_mps``: driving past (unknown passes)
 quiet_hours    the send time in the consumer's quiet hours, local wall clock
 cooldown       the rule fired here for the consumer too recently, or (after_exit) no leave since
-spacing        the consumer's latest moment, any rule, closer than the policy's ``min_spacing_s``
+spacing        the consumer's nearest moment, any rule, closer than the policy's ``min_spacing_s``
 caps           a rule or policy frequency cap is full in its window
 budget         the rule's daily budget is spent (calendar day in the policy's budget zone)
 monitor        a monitor-mode rule: would have fired

@@ -44,17 +44,31 @@ class CooldownGate:
             return passed(self.name, "never fired here for this consumer", seen)
         ago = at_s - near
         if cooldown > 0 and abs(ago) < cooldown:
-            why = f"fired here {number(ago)} s ago; cooldown {number(cooldown)} s"
+            why = f"fired here {_when(ago)}; cooldown {number(cooldown)} s"
             return suppressed(self.name, why, seen)
-        last = history.last_fired_before_s(*ids, at_s)
-        needs_exit = (
-            rule.suppression.reentry is Reentry.AFTER_EXIT and candidate.trigger in _IN_PLACE
-        )
-        if needs_exit and last is not None:
-            left = history.exited_since(candidate.consumer_id, candidate.place.id, last)
-            seen = {**seen, "exited_since": left}
-            if not left:
-                fired = local_time(datetime.fromtimestamp(last, UTC), candidate.place_zone)
-                why = f"fired here at {fired:%H:%M} and has not left since"
-                return suppressed(self.name, why, seen)
-        return passed(self.name, f"last fired here {number(ago)} s ago", seen)
+        if rule.suppression.reentry is Reentry.AFTER_EXIT and candidate.trigger in _IN_PLACE:
+            same_visit = _same_visit(candidate, history, ids, at_s)
+            if same_visit is not None:
+                return suppressed(self.name, same_visit, {**seen, "exited_between": False})
+        return passed(self.name, f"nearest fire here {_when(ago)}", seen)
+
+
+def _when(ago: float) -> str:
+    return f"{number(ago)} s ago" if ago >= 0 else f"in {number(-ago)} s (a later event)"
+
+
+def _same_visit(
+    candidate: Candidate, history: History, ids: tuple[str, str, str], at_s: float
+) -> str | None:
+    """Why the candidate is in the same visit as a moment of its rule here (no exit between
+    them, before or after it: a late event can come before a moment already fired), or None."""
+    consumer_id, _, place_id = ids
+    last = history.last_fired_before_s(*ids, at_s)
+    if last is not None and not history.exited_since(consumer_id, place_id, last, at_s):
+        fired = local_time(datetime.fromtimestamp(last, UTC), candidate.place_zone)
+        return f"fired here at {fired:%H:%M} and has not left since"
+    after = history.next_fired_after_s(*ids, at_s)
+    if after is not None and not history.exited_since(consumer_id, place_id, at_s, after):
+        fired = local_time(datetime.fromtimestamp(after, UTC), candidate.place_zone)
+        return f"fired here at {fired:%H:%M} in the same visit (this event came late)"
+    return None

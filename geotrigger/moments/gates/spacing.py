@@ -28,6 +28,7 @@ class SpacingGate:
             return passed(self.name, "no moment to space from", seen)
         ago = at_s - near
         if abs(ago) < spacing:
-            why = f"last moment {number(ago)} s ago; at least {number(spacing)} s between moments"
+            when = f"{number(ago)} s ago" if ago >= 0 else f"{number(-ago)} s later"
+            why = f"nearest moment {when}; at least {number(spacing)} s between moments"
             return suppressed(self.name, why, seen)
         return passed(self.name, f"last moment {number(ago)} s ago", seen)
