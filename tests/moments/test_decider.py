@@ -265,3 +265,30 @@ def test_consumers_are_served_by_their_best_live_candidate() -> None:
     )
     fired = [(x.consumer_id, x.rule_id) for x in decisions if x.outcome is Outcome.FIRED]
     assert fired == [("b", "high")]
+
+
+def test_weather_event_caps_count_crossings_and_spells() -> None:
+    """A threshold trigger counts per crossing (two heat crossings in one dry spell are two
+    events); a condition trigger per spell; other moments only in a rain spell."""
+    from geotrigger.rules.model import PlaceSelector, WeatherTrigger
+    from geotrigger.weather import WeatherAt, WeatherChange, WeatherCondition, WeatherReading
+    from geotrigger.weather.reading import WeatherChangeKind
+
+    hot = WeatherReading(observed_at=T0, temperature_c=31.0, condition=WeatherCondition.CLEAR)
+    change = WeatherChange(key="cell", at=T0, before=None, after=hot, spell_id="cell:dry:x")
+    places = PlaceSelector(tags=frozenset({"tea"}))
+    heat = make_rule(
+        trigger=WeatherTrigger(
+            places=places,
+            change=WeatherChangeKind.RISES_ABOVE,
+            field="temperature_c",
+            threshold=30.0,
+        )
+    )
+    rain = make_rule(
+        trigger=WeatherTrigger(places=places, change=WeatherChangeKind.STARTS, condition="wet")
+    )
+    assert make_candidate(heat, weather_event=change).spell_id == change.event_id
+    assert make_candidate(rain, weather_event=change).spell_id == "cell:dry:x"
+    dry = WeatherAt(key="cell", reading=hot, spell_id="cell:dry:x")
+    assert make_candidate(weather=dry).spell_id is None
