@@ -21,8 +21,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check geotrigger tests benchmarks
-	$(BIN)/ruff format --check geotrigger tests benchmarks
+	$(BIN)/ruff check geotrigger tests benchmarks alembic
+	$(BIN)/ruff format --check geotrigger tests benchmarks alembic
 	$(BIN)/mypy
 
 bench: install

@@ -84,6 +84,13 @@ class WeatherSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseSettings:
+    """Where state is kept: the embedded SQLite file by default, or PostgreSQL with PostGIS."""
+
+    url: str = "sqlite:///data/geotrigger.sqlite3"  # relative to the working directory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PrivacySettings:
     """How identifiers are kept out of what is written."""
 
@@ -102,6 +109,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     weather: WeatherSettings = field(default_factory=WeatherSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
 
 _T = TypeVar("_T")
@@ -139,4 +147,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         index=_section_from_env("index", base.index, env),
         weather=_section_from_env("weather", base.weather, env),
         privacy=_section_from_env("privacy", base.privacy, env),
+        database=_section_from_env("database", base.database, env),
     )

@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "geotrigger.cli.replay",
     "geotrigger.cli.demo",
     "geotrigger.cli.explain",
+    "geotrigger.cli.db",
 )
 
 

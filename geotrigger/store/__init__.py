@@ -1,1 +1,1 @@
-"""store layer."""
+"""The only place that knows SQLAlchemy: tables, migrations, connections, repositories."""

@@ -1,0 +1,79 @@
+"""``geotrigger db``: create or migrate the database (Alembic), and say where it is.
+
+The database is ``--database-url`` or ``GEOTRIGGER_DATABASE_URL`` (default: the embedded SQLite
+file ``data/geotrigger.sqlite3``). Passwords in URLs are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from geotrigger.config import load_settings
+from geotrigger.errors import ConfigError
+from geotrigger.store import migrations
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``db`` command group."""
+    parser = subparsers.add_parser(
+        "db", help="create or migrate the database", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    up = commands.add_parser("upgrade", help="create the database or bring it to the newest schema")
+    up.add_argument("--revision", default="head", help="revision to go to (default: head)")
+    down = commands.add_parser("downgrade", help="take the schema back to a revision")
+    down.add_argument("revision", help="revision to go back to (base: no tables)")
+    current = commands.add_parser("current", help="the database's schema revision")
+    for sub in (up, down, current):
+        sub.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    up.set_defaults(handler=run_upgrade)
+    down.set_defaults(handler=run_downgrade)
+    current.set_defaults(handler=run_current)
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The URL of the database: the option, else the setting."""
+    return str(args.database_url or load_settings().database.url)
+
+
+def shown(url: str) -> str:
+    """A URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _migrate(action: Any, url: str, revision: str) -> None:
+    try:
+        action(url, revision)
+    except (OperationalError, ProgrammingError) as exc:
+        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger db upgrade``."""
+    url = database_url(args)
+    _migrate(migrations.upgrade, url, args.revision)
+    print(f"{shown(url)}: schema at revision {migrations.current(url)}")
+    return 0
+
+
+def run_downgrade(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger db downgrade``."""
+    url = database_url(args)
+    _migrate(migrations.downgrade, url, args.revision)
+    print(f"{shown(url)}: schema at revision {migrations.current(url) or 'base (no tables)'}")
+    return 0
+
+
+def run_current(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger db current``."""
+    url = database_url(args)
+    try:
+        revision = migrations.current(url)
+    except OperationalError as exc:
+        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+    print(f"{shown(url)}: {revision or 'no schema yet (run: geotrigger db upgrade)'}")
+    return 0

@@ -1,0 +1,70 @@
+"""Connecting to the database: the embedded SQLite file, or PostgreSQL with PostGIS.
+
+SQLite runs in WAL mode (readers do not block the writer), with foreign keys on and a busy
+timeout, so that a replay and a reader can share the file. The folder of a SQLite file is made
+if missing. PostgreSQL connections are checked before use (a restarted server is not an error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from geotrigger.errors import ConfigError
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg2://...``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database URL {url!r} is not a URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(
+        f"database URL {parsed.render_as_string(hide_password=True)!r}: "
+        "only sqlite and postgresql are supported"
+    )
+
+
+def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database of ``url`` if it does not exist yet (a SQLite file is
+    made on first connection anyway); True when it was created. The extension PostGIS is the
+    first migration's to create."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return False
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            ).scalar()
+            if exists:
+                return False
+            name = parsed.database.replace('"', '""')
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            return True
+    finally:
+        admin.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()

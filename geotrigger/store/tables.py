@@ -1,0 +1,193 @@
+"""The tables: the one ``MetaData`` that Alembic's migrations and the repositories share.
+
+Every aggregate the engine keeps: places, rule sets (versioned, with the YAML they came from),
+consumers and their devices, device state, decisions (kept for a configured time), moments,
+the frequency-cap ledger, exits (for re-entry), the delivery outbox, weather readings, and raw
+pings (only when keeping them is switched on; deleted after their time to live).
+
+Times are ``timestamp with time zone`` (UTC); event times that caps and cooldowns compare are
+also kept as epoch seconds (``*_s``), the unit the engine computes in.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from geotrigger.store.types import Document, WkbGeometry
+
+# Names for constraints and indexes, so that migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+def _stamp(name: str = "updated_at") -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=False)
+
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("brand", Text),
+    Column("tags", Document, nullable=False),
+    # A circle is its centre (a point) and a radius; a polygon has no radius.
+    Column("geometry", WkbGeometry(), nullable=False),
+    Column("radius_m", Float),
+    Column("timezone", String(64)),
+    Column("opening_hours", Text),
+    Column("dwell_s", Float),
+    Column("metadata", Document, nullable=False),
+    _stamp(),
+)
+# the GiST index of places.geometry is made by the migration, on PostGIS only
+
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=True),
+    Column("checksum", String(64), nullable=False, unique=True),
+    Column("sources", Document, nullable=False),  # file name -> the YAML text, as applied
+    Column("active", Boolean, nullable=False),
+    _stamp("created_at"),
+)
+
+consumers = Table(
+    "consumers",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("profile", Document, nullable=False),  # traits, segments, zone, affinities
+    Column("consent", Document, nullable=False),  # purpose -> given
+    _stamp(),
+)
+
+consumer_devices = Table(
+    "consumer_devices",
+    metadata,
+    Column("device_id", String(200), primary_key=True),
+    Column(
+        "consumer_id",
+        String(200),
+        ForeignKey("consumers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+device_state = Table(
+    "device_state",
+    metadata,
+    Column("device_id", String(200), primary_key=True),
+    Column("last_ping", Document),  # the last accepted ping
+    Column("last_s", Float),
+    Column("visits", Document, nullable=False),  # place id -> the visit (enter time, fixes)
+    Column("pending", Document, nullable=False),  # enters and exits not yet confirmed
+    Column("recent_ids", Document, nullable=False),  # for duplicate detection
+    _stamp(),
+)
+
+moments = Table(
+    "moments",
+    metadata,
+    Column("id", String(32), primary_key=True),  # deterministic: no double fire
+    Column("rule_id", String(200), nullable=False, index=True),
+    Column("consumer_id", String(200), nullable=False, index=True),
+    Column("place_id", String(200), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("relevance", Float, nullable=False),
+    Column("data", Document, nullable=False),
+    _stamp("created_at"),
+)
+
+cap_ledger = Table(
+    "cap_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(600), nullable=False),  # scope and ids, e.g. consumer_rule|c-1|r-1
+    Column("at_s", Float, nullable=False),
+    Column("moment_id", String(32), ForeignKey("moments.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("key", "moment_id"),
+    Index("ix_cap_ledger_key_at_s", "key", "at_s"),
+)
+
+exits = Table(
+    "exits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer_id", String(200), nullable=False),
+    Column("place_id", String(200), nullable=False),
+    Column("at_s", Float, nullable=False),
+    Index("ix_exits_consumer_id_place_id_at_s", "consumer_id", "place_id", "at_s"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("moment_id", String(32), ForeignKey("moments.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),  # pending, sent, expired, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    _stamp(),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer_id", String(200), nullable=False),
+    Column("rule_id", String(200), nullable=False),
+    Column("place_id", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("gate", String(32)),
+    Column("condition", String(32)),
+    Column("moment_id", String(32)),
+    Column("record", Document, nullable=False),  # the whole trace
+    _stamp("created_at"),  # retention counts from here
+    Index("ix_decisions_consumer_id_at", "consumer_id", "at"),
+    Index("ix_decisions_created_at", "created_at"),
+)
+
+weather_readings = Table(
+    "weather_readings",
+    metadata,
+    Column("key", String(200), primary_key=True),  # place id or weather cell
+    Column("observed_at", DateTime(timezone=True), primary_key=True),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("source", String(64), nullable=False),
+    Column("reading", Document, nullable=False),
+)
+
+raw_pings = Table(
+    "raw_pings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(200), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("payload", Document, nullable=False),
+)
