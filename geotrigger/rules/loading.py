@@ -3,6 +3,7 @@ files (ids unique, one policy, caps somewhere).
 
 :func:`load_rules` loads what it can and reports everything; :func:`load_rules_strict` is
 for callers that need all or nothing and raises RuleError listing every error.
+:func:`load_rules_texts` compiles texts named as files (a rule set kept in the database).
 """
 
 from __future__ import annotations
@@ -37,40 +38,55 @@ def load_rules(
     with ``places``, check the place ids, tags and brands the triggers name."""
     if isinstance(paths, str | Path):  # one path, not the characters of its name
         paths = [paths]
-    files, findings = rule_files(paths)
-    compiled = _compile_all(files, findings, places)
+    texts, findings = read_rule_files(paths)
+    return load_rules_texts(texts, places=places, findings=findings)
+
+
+def load_rules_texts(
+    texts: Iterable[tuple[str, str]],
+    *,
+    places: Mapping[str, Place] | None = None,
+    findings: Iterable[Finding] = (),
+) -> RuleLoadResult:
+    """Compile moments given as (file name, YAML text) pairs, in that order, as if read from
+    files of those names (a rule set kept in the database); ``findings`` are added to the
+    result (those of reading the files)."""
+    found = list(findings)
+    compiled: list[tuple[str, CompiledFile]] = []
+    for source, text in texts:
+        report = Report(source=source)
+        compiled.append((source, compile_file(text, report, places)))
+        found.extend(report.findings)
     rules = [rule for _, c in compiled for rule in c.rules]
-    findings.extend(_duplicate_ids(rules))
+    found.extend(_duplicate_ids(rules))
     policy, more = _one_policy(compiled)
-    findings.extend(more)
-    findings.extend(_uncapped(rules, policy))
-    findings.extend(_never_fires(rules, policy))
-    findings.sort(key=_order)
-    has_errors = any(f.severity == Severity.ERROR for f in findings)
+    found.extend(more)
+    found.extend(_uncapped(rules, policy))
+    found.extend(_never_fires(rules, policy))
+    found.sort(key=_order)
+    has_errors = any(f.severity == Severity.ERROR for f in found)
     rule_set = (
         None
         if has_errors
-        else RuleSet(rules=tuple(rules), policy=policy, sources=tuple(s for _, s in files))
+        else RuleSet(rules=tuple(rules), policy=policy, sources=tuple(s for s, _ in compiled))
     )
-    return RuleLoadResult(rule_set, tuple(findings), len(rules))
+    return RuleLoadResult(rule_set, tuple(found), len(rules))
 
 
-def _compile_all(
-    files: list[tuple[Path, str]], findings: list[Finding], places: Mapping[str, Place] | None
-) -> list[tuple[str, CompiledFile]]:
-    """Each readable file compiled; the findings of all of them added to ``findings``."""
-    compiled: list[tuple[str, CompiledFile]] = []
+def read_rule_files(paths: Iterable[str | Path]) -> tuple[list[tuple[str, str]], list[Finding]]:
+    """The (file name as given, text) of every readable moments file under ``paths``, and
+    the findings about paths and files that are no good."""
+    files, findings = rule_files(paths)
+    texts: list[tuple[str, str]] = []
     for path, source in files:
-        report = Report(source=source)
         try:
-            text = path.read_text(encoding="utf-8")
+            texts.append((source, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             why = getattr(exc, "strerror", None) or exc
+            report = Report(source=source)
             report.error(None, f"cannot read the file: {why}", code="unreadable")
-        else:
-            compiled.append((source, compile_file(text, report, places)))
-        findings.extend(report.findings)
-    return compiled
+            findings.extend(report.findings)
+    return texts, findings
 
 
 def load_rules_strict(
