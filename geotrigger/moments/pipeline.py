@@ -29,7 +29,7 @@ import numpy as np
 
 from geotrigger.config import Settings
 from geotrigger.consumers.directory import ConsumerDirectory
-from geotrigger.engine import SIGNAL_LOST, Engine, Event
+from geotrigger.engine import SIGNAL_LOST, Engine, Event, StateStore
 from geotrigger.model import Ping, Place, Transition, TransitionKind
 from geotrigger.moments.candidates import CandidateFactory, Fix, event_key
 from geotrigger.moments.decider import Decider
@@ -64,14 +64,16 @@ class MomentEngine:
         weather: WeatherTimeline | None = None,
         settings: Settings | None = None,
         history: WritableHistory | None = None,
+        store: StateStore | None = None,
     ) -> None:
-        """Bind ``rules`` to ``places`` and build the index wide enough for every rule."""
+        """Bind ``rules`` to ``places`` and build the index wide enough for every rule; device
+        state lives in ``store`` and moments in ``history`` (memory by default)."""
         places = list(places)
         self.settings = settings or Settings()
         self.book = RuleBook(rules, places)
         near_m = max(self.settings.transitions.near_m, self.book.reach_m)
         index = PlaceIndex(places, near_m=near_m, settings=self.settings.index)
-        self.engine = Engine(settings=self.settings, index=index)
+        self.engine = Engine(settings=self.settings, index=index, store=store)
         self.history: WritableHistory = history if history is not None else MemoryHistory()
         self.decider = Decider(rules.policy, self.history)
         self.factory = CandidateFactory(consumers, weather, key=self.settings.privacy.pseudonym_key)

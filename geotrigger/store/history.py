@@ -1,0 +1,195 @@
+"""The history of moments in the database: caps, cooldowns and re-entry survive a restart.
+
+:class:`DatabaseHistory` implements the decider's ``WritableHistory`` over three tables: a
+fired moment, its cap reservations (one ``cap_ledger`` row per key it counts under) and its
+``outbox`` row are written in **one transaction**, keyed by the moment's deterministic id. A
+moment id already there (a replay restarted over pings it had seen, a retried request, a second
+process deciding the same event) writes nothing: no double fire; and as the three rows commit
+or roll back together, a moment is never in the ledger without its outbox row: no lost moment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from geotrigger.moments.decision import Moment
+from geotrigger.moments.history import CapKey, cap_key
+from geotrigger.moments.memory_history import fired_key
+from geotrigger.rules.model import Scope
+from geotrigger.store.tables import cap_ledger, exits, moments, outbox
+
+KEY_LENGTH = 600  # the column's width; longer keys are stored as their digest
+
+
+def key_text(key: CapKey) -> str:
+    """A cap key as stored: its parts joined, or their digest when that is too long."""
+    text = "\x1f".join(key)
+    if len(text) <= KEY_LENGTH:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def moment_row(moment: Moment, now: datetime) -> dict[str, object]:
+    """A moment as a row of ``moments``."""
+    return {
+        "id": moment.id,
+        "rule_id": moment.rule_id,
+        "consumer_id": moment.consumer_id,
+        "place_id": moment.place_id,
+        "trigger": moment.trigger.value,
+        "at": moment.at,
+        "expires_at": moment.expires_at,
+        "channel": moment.channel,
+        "message": moment.message,
+        "priority": moment.priority,
+        "relevance": moment.relevance,
+        "data": dict(moment.data),
+        "created_at": now,
+    }
+
+
+class DatabaseHistory:
+    """A ``WritableHistory`` whose every write is durable."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._insert_new = dialect.insert  # INSERT ... ON CONFLICT DO NOTHING on both
+
+    def _scalar(self, query: object) -> object:
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()  # type: ignore[call-overload]
+
+    def count(self, key: CapKey, start_s: float, end_s: float) -> int:
+        """Moments counted under ``key`` with event time in ``[start_s, end_s)``."""
+        if end_s <= start_s:
+            return 0
+        query = select(func.count()).where(*self._window(key, start_s, end_s))
+        return int(self._scalar(query) or 0)  # type: ignore[call-overload]
+
+    def times(self, key: CapKey, start_s: float, end_s: float) -> list[float]:
+        """Event times of the moments counted under ``key`` in ``[start_s, end_s)``, sorted."""
+        if end_s <= start_s:
+            return []
+        query = (
+            select(cap_ledger.c.at_s)
+            .where(*self._window(key, start_s, end_s))
+            .order_by(cap_ledger.c.at_s)
+        )
+        with self.engine.connect() as conn:
+            return [float(t) for t in conn.execute(query).scalars()]
+
+    @staticmethod
+    def _window(key: CapKey, start_s: float, end_s: float) -> Sequence[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [cap_ledger.c.key == key_text(key)]
+        if start_s != float("-inf"):
+            where.append(cap_ledger.c.at_s >= start_s)
+        if end_s != float("inf"):
+            where.append(cap_ledger.c.at_s < end_s)
+        return where
+
+    def _before(self, key: CapKey, at_s: float) -> float | None:
+        at = cap_ledger.c.at_s
+        value = self._scalar(
+            select(func.max(at)).where(cap_ledger.c.key == key_text(key), at <= at_s)
+        )
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    def _after(self, key: CapKey, at_s: float, *, strictly: bool) -> float | None:
+        at = cap_ledger.c.at_s
+        bound = at > at_s if strictly else at >= at_s
+        value = self._scalar(select(func.min(at)).where(cap_ledger.c.key == key_text(key), bound))
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    def _nearest(self, key: CapKey, at_s: float) -> float | None:
+        found = [
+            t
+            for t in (self._before(key, at_s), self._after(key, at_s, strictly=True))
+            if t is not None
+        ]
+        return min(found, key=lambda t: abs(t - at_s)) if found else None
+
+    def nearest_moment_s(self, consumer_id: str, at_s: float) -> float | None:
+        """Event time of the consumer's moment (any rule) nearest ``at_s``, if any."""
+        return self._nearest((Scope.CONSUMER.value, consumer_id), at_s)
+
+    def nearest_fired_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's moment for this consumer at this place nearest ``at_s``."""
+        return self._nearest(fired_key(consumer_id, rule_id, place_id), at_s)
+
+    def last_fired_before_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's latest moment for this consumer here at or before ``at_s``."""
+        return self._before(fired_key(consumer_id, rule_id, place_id), at_s)
+
+    def next_fired_after_s(
+        self, consumer_id: str, rule_id: str, place_id: str, at_s: float
+    ) -> float | None:
+        """Event time of this rule's first moment for this consumer here after ``at_s``."""
+        return self._after(fired_key(consumer_id, rule_id, place_id), at_s, strictly=True)
+
+    def exited_since(
+        self, consumer_id: str, place_id: str, since_s: float, until_s: float = float("inf")
+    ) -> bool:
+        """Whether the consumer left the place at or after ``since_s`` (and at or before
+        ``until_s``)."""
+        where = [exits.c.consumer_id == consumer_id, exits.c.place_id == place_id]
+        where.append(exits.c.at_s >= since_s)
+        if until_s != float("inf"):
+            where.append(exits.c.at_s <= until_s)
+        return bool(self._scalar(select(exists().where(and_(*where)))))
+
+    def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
+        """The moment, its cap reservations and its outbox row, in one transaction; nothing
+        when a moment with this id is already stored."""
+        now = datetime.now(UTC)
+        keys = [
+            cap_key(
+                scope,
+                consumer_id=moment.consumer_id,
+                rule_id=moment.rule_id,
+                place_id=moment.place_id,
+                spell_id=spell_id,
+            )
+            for scope in Scope
+        ]
+        keys.append(fired_key(moment.consumer_id, moment.rule_id, moment.place_id))
+        at_s = moment.at.timestamp()
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                self._insert_new(moments).values(moment_row(moment, now)).on_conflict_do_nothing()
+            )
+            if stored.rowcount == 0:
+                return  # decided before: its ledger and outbox rows are there already
+            conn.execute(
+                insert(cap_ledger),
+                [
+                    {"key": key_text(k), "at_s": at_s, "moment_id": moment.id}
+                    for k in keys
+                    if k is not None
+                ],
+            )
+            conn.execute(
+                insert(outbox).values(
+                    moment_id=moment.id,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
+            )
+
+    def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
+        """Remember that the consumer left the place at ``at_s``."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(exits).values(consumer_id=consumer_id, place_id=place_id, at_s=at_s)
+            )
