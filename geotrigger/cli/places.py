@@ -1,8 +1,10 @@
-"""``geotrigger places check`` and ``geotrigger places match``.
+"""``geotrigger places check``, ``geotrigger places match`` and ``geotrigger places apply``.
 
 ``check`` prints every finding about the places, one line each, then a summary, and exits 1
 when there is an error. ``match`` answers "where would this ping land?": one JSON line per ping
-with the ids of the places that cover it (accuracy ignored).
+with the ids of the places that cover it (accuracy ignored). ``apply`` makes the database
+hold exactly the places of the files: it prints what it adds (``+``), changes (``~``, with the
+fields) and removes (``-``), then does it in one transaction (unless ``--dry-run``).
 """
 
 from __future__ import annotations
@@ -12,20 +14,25 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from itertools import islice
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from geotrigger.errors import ConfigError
 from geotrigger.model import Ping, Rejection
 from geotrigger.places import LoadDefaults, LoadResult, load_places, load_places_strict
 from geotrigger.places.zones import timezone_problem
 from geotrigger.spatial import PlaceIndex
+
+if TYPE_CHECKING:
+    from geotrigger.store.places import PlaceDiff
 
 BATCH = 4096  # pings per call of the index: amortises the batch path, keeps memory flat
 SHOW_MALFORMED = 20  # malformed records listed one by one; the rest are counted
 
 
 def register(subparsers: Any) -> None:
-    """Add ``places check`` and ``places match`` to the command line."""
+    """Add ``places check``, ``places match`` and ``places apply`` to the command line."""
     places = subparsers.add_parser("places", help="check places, match pings against them")
     sub = places.add_subparsers(dest="places_command", metavar="SUBCOMMAND", required=True)
     check = sub.add_parser("check", help="validate place files and print the findings")
@@ -40,6 +47,7 @@ def register(subparsers: Any) -> None:
     match.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     add_source_arguments(match)
     match.set_defaults(handler=run_match)
+    register_apply(sub)
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -190,3 +198,55 @@ def _output(path: str | None) -> Iterator[_Sink]:
             handle.close()  # flushes: a full disk shows here
         except OSError as exc:
             raise _WriteError(_cannot_write(path, exc)) from exc
+
+
+def register_apply(sub: Any) -> None:
+    """Add ``places apply`` to the ``places`` command group."""
+    apply = sub.add_parser("apply", help="make the database hold exactly the places of files")
+    apply.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    apply.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    apply.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    add_source_arguments(apply)
+    apply.set_defaults(handler=run_apply)
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    """Print the diff between the files and the database, and apply it unless a dry run."""
+    from sqlalchemy.exc import SQLAlchemyError  # the store's library, needed only here
+
+    from geotrigger.cli.db import database_url, shown
+    from geotrigger.store.database import connect
+    from geotrigger.store.places import apply_places, diff_places, require_places_table
+
+    places = load_places_strict(args.paths, defaults=defaults_from_args(args)).places
+    url = database_url(args)
+    engine = connect(url)
+    try:
+        with engine.begin() as conn:
+            require_places_table(conn)
+            if args.dry_run:
+                diff = diff_places(conn, places=places)
+            else:
+                diff = apply_places(conn, places=places, now=datetime.now(UTC))
+    except (SQLAlchemyError, ConfigError) as exc:  # named with the database, no password
+        reason = str(getattr(exc, "orig", None) or exc).strip()
+        raise ConfigError(f"database {shown(url)}: {reason}") from exc
+    finally:
+        engine.dispose()
+    _print_diff(diff, {place.id: place.name for place in places})
+    if args.dry_run:
+        print("dry run: the database was not changed")
+    return 0
+
+
+def _print_diff(diff: PlaceDiff, names: dict[str, str]) -> None:
+    for place_id in diff.added:
+        print(f"+ {place_id} {names[place_id]}")
+    for place_id, fields in diff.changed.items():
+        print(f"~ {place_id}: {', '.join(fields)}")
+    for place_id in diff.removed:
+        print(f"- {place_id}")
+    print(
+        f"{len(diff.added)} added, {len(diff.changed)} changed, "
+        f"{len(diff.removed)} removed, {diff.unchanged} unchanged"
+    )
