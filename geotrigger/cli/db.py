@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
+from geotrigger.store.database import shown
 
 
 def register(subparsers: Any) -> None:
@@ -38,11 +38,6 @@ def register(subparsers: Any) -> None:
 def database_url(args: argparse.Namespace) -> str:
     """The URL of the database: the option, else the setting."""
     return str(args.database_url or load_settings().database.url)
-
-
-def shown(url: str) -> str:
-    """A URL as it may be printed: without its password."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _migrate(action: Any, url: str, revision: str) -> None:

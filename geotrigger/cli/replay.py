@@ -38,6 +38,10 @@ from geotrigger.moments.summary import MomentSummary, format_funnels
 from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
+from geotrigger.store import migrations
+from geotrigger.store.database import connect, shown
+from geotrigger.store.device_state import DatabaseStateStore
+from geotrigger.store.history import DatabaseHistory
 from geotrigger.weather.files import load_weather_timeline
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
@@ -84,6 +88,12 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weather", metavar="FILE", type=Path, help="a weather timeline (JSON Lines of readings)"
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="keep device state and moments in this database (made by geotrigger db upgrade), "
+        "so a replay stopped mid-stream continues where it was; default: in memory",
+    )
 
 
 def _now_arg(text: str) -> datetime:
@@ -98,13 +108,26 @@ def load_places(paths: list[Path]) -> list[Place]:
     return list(load_places_strict(paths).places)
 
 
+def _durable(url: str | None) -> tuple[DatabaseStateStore | None, DatabaseHistory | None]:
+    """Device state and history in the database at ``url`` (None: in memory)."""
+    if url is None:
+        return None, None
+    if migrations.current(url) is None:
+        raise ConfigError(
+            f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
+        )
+    engine = connect(url)
+    return DatabaseStateStore(engine), DatabaseHistory(engine)
+
+
 def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | MomentEngine:
     """The location engine, or the moment engine when ``--rules`` is given."""
     settings = load_settings()
+    store, history = _durable(getattr(args, "database_url", None))
     if args.rules is None:
         if args.consumers is not None or args.weather is not None:
             raise ConfigError("--consumers and --weather are for rules: add --rules PATH")
-        return Engine(places, settings=settings)
+        return Engine(places, settings=settings, store=store)
     by_id = {p.id: p for p in places}
     rules = load_rules_strict(args.rules, places=by_id)
     if args.consumers is None:
@@ -119,7 +142,15 @@ def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | M
     weather = None
     if args.weather is not None:
         weather = load_weather_timeline(args.weather, cell_m=settings.weather.cell_m, places=by_id)
-    return MomentEngine(places, rules, consumers=consumers, weather=weather, settings=settings)
+    return MomentEngine(
+        places,
+        rules,
+        consumers=consumers,
+        weather=weather,
+        settings=settings,
+        history=history,
+        store=store,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

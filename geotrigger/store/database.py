@@ -40,6 +40,11 @@ def connect(url: str) -> Engine:
     )
 
 
+def shown(url: str) -> str:
+    """A database URL as it may be printed or logged: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def ensure_database(url: str) -> bool:
     """Create the PostgreSQL database of ``url`` if it does not exist yet (a SQLite file is
     made on first connection anyway); True when it was created. The extension PostGIS is the
