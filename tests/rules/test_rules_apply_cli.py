@@ -139,3 +139,25 @@ def test_the_same_files_named_another_way_are_the_same_version(
     monkeypatch.chdir(tmp_path)
     assert apply(capsys, database_url, "moments")[1][-1] == "version 1 (new)"
     assert apply(capsys, database_url, "./moments/m.yaml")[1][-1] == "version 1 (unchanged)"
+
+
+def test_files_applied_before_make_their_version_active_again(
+    database_url: str,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    migrations.upgrade(database_url)
+    path = write(tmp_path, "m.yaml", "alpha")
+    assert apply(capsys, database_url, str(path))[1][-1] == "version 1 (new)"
+    write(tmp_path, "m.yaml", "alpha", cap=2)
+    assert apply(capsys, database_url, str(path))[1][-2:] == ["~ alpha", "version 2 (new)"]
+    write(tmp_path, "m.yaml", "alpha")
+    out = apply(capsys, database_url, str(path), "--dry-run")[1]
+    assert out[-3:] == [
+        "~ alpha",
+        "version 1 (active again)",
+        "dry run: the database was not changed",
+    ]
+    assert active_version(database_url) == 2
+    assert apply(capsys, database_url, str(path))[1][-1] == "version 1 (active again)"
+    assert active_version(database_url) == 1
