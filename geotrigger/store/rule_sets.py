@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, RowMapping, func, inspect, select, text, update
+from sqlalchemy import Connection, RowMapping, inspect, select, text, update
 
 from geotrigger.errors import ConfigError, RuleError, Where
 from geotrigger.model import Place
@@ -136,11 +136,6 @@ def load_rule_set(conn: Connection, *, version: int) -> RuleSetVersion | None:
     query = select(rule_sets_table).where(rule_sets_table.c.version == version)
     row = conn.execute(query).mappings().first()
     return None if row is None else _version(row)
-
-
-def latest_version(conn: Connection) -> int | None:
-    """The highest version number saved, active or not."""
-    return conn.execute(select(func.max(rule_sets_table.c.version))).scalar()
 
 
 def compile_rule_set(
