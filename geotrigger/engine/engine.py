@@ -70,6 +70,7 @@ class Engine:
         # The accepted pings of the last batch, each with its device's previous accepted ping:
         # what the rule engine reads for signals and speeds, without filtering again.
         self.last_accepted: list[Accepted] = []
+        self._unsaved: dict[str, DeviceState] = {}  # states of a batch processed with save=False
 
     def _dwell_for(self, place_id: str) -> float:
         place = self.index.get(place_id)
@@ -83,8 +84,14 @@ class Engine:
         *,
         now: datetime | None = None,
         lines: Sequence[int | None] | None = None,
+        save: bool = True,
     ) -> list[Event]:
         """Run a batch of pings (in time order) through filters, matching and transitions.
+
+        The devices' states are saved to the store after the batch; with ``save=False`` they
+        are kept for :meth:`save_states`, so that a caller who acts on the transitions (the
+        rule engine records moments) saves them only once that is durable: a crash in between
+        then replays the batch, rather than losing what it should have made.
 
         ``now`` is the processing time for the "future" and "too old" filters; without it each
         ping is judged against the newest accepted event time so far (replay of a past file),
@@ -94,6 +101,7 @@ class Engine:
         if not pings:
             self.last_accepted = []
             return []
+        self.save_states()  # anything a caller left unsaved comes first
         states = self.store.load_many({p.device_id for p in pings})
         events: list[Event] = []
         columns = Columns.of(pings)
@@ -103,8 +111,16 @@ class Engine:
             if len(rows) < len(pings):
                 columns = columns.take(np.array(rows, dtype=np.intp))
             self._transitions(accepted, columns, events)
-        self.store.save_many(states)
+        self._unsaved = states
+        if save:
+            self.save_states()
         return events
+
+    def save_states(self) -> None:
+        """Save the device states of the last batch, if they are not saved yet."""
+        if self._unsaved:
+            self.store.save_many(self._unsaved)
+            self._unsaved = {}
 
     def _filter(
         self,

@@ -133,7 +133,11 @@ class MomentEngine:
             return []
         head = self.engine.event_clock
         part_lines = None if lines is None else lines[offset : offset + len(pings)]
-        events: list[Record] = list(self.engine.process(pings, now=now, lines=part_lines))
+        # device states are saved only once the batch's moments are recorded: a crash in
+        # between replays the batch (same moments, same ids: stored once), never loses them
+        events: list[Record] = list(
+            self.engine.process(pings, now=now, lines=part_lines, save=False)
+        )
         accepted = self.engine.last_accepted
         fixes: dict[GroupKey, tuple[Fix, float]] = {}
         last = self.watch.last if self.watch is not None else None
@@ -148,6 +152,7 @@ class MomentEngine:
             self._signal_groups(fixes, now, groups)
         for key in sorted(groups, key=lambda k: k[1]):
             events += self._evaluate(groups[key])
+        self.engine.save_states()
         return events
 
     def _transition_groups(
@@ -232,6 +237,9 @@ class MomentEngine:
         ping, prev = fix.ping, fix.prev
         if prev is None or ping.epoch_s - prev.epoch_s > self._signal_memory_s:
             self._signals.pop(ping.device_id, None)
+        elif ping.device_id not in self._signals:
+            # a restart: the device's previous ping (from its stored state) is all we know
+            self._signals[ping.device_id] = dict(prev.signals)
         known = self._signals.setdefault(ping.device_id, {})
         crossed = []
         for rule in self.book.signal_rules:
