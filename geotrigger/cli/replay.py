@@ -42,6 +42,8 @@ from geotrigger.store import migrations
 from geotrigger.store.database import connect, shown
 from geotrigger.store.device_state import DatabaseStateStore
 from geotrigger.store.history import DatabaseHistory
+from geotrigger.store.places import load_places as stored_places
+from geotrigger.store.places import require_places_table
 from geotrigger.weather.files import load_weather_timeline
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
@@ -56,7 +58,14 @@ def register(subparsers: Any) -> None:
         description="Run pings (JSON Lines, CSV or GPX) through filters, matching and "
         "enter/dwell/exit, writing one JSON line per transition or rejected ping.",
     )
-    parser.add_argument("--places", nargs="+", required=True, metavar="PATH", type=Path)
+    parser.add_argument(
+        "--places",
+        nargs="+",
+        metavar="PATH",
+        type=Path,
+        help="place files or folders; without them, the places of --database-url "
+        "(put there by geotrigger places apply)",
+    )
     parser.add_argument("--pings", required=True, metavar="FILE", type=Path)
     parser.add_argument("--out", metavar="FILE", type=Path, help="events file (default: stdout)")
     parser.add_argument(
@@ -120,6 +129,25 @@ def _durable(url: str | None) -> tuple[DatabaseStateStore | None, DatabaseHistor
     return DatabaseStateStore(engine), DatabaseHistory(engine)
 
 
+def replay_places(args: argparse.Namespace) -> list[Place]:
+    """The places of ``--places``, else those stored in ``--database-url``."""
+    if args.places is not None:
+        return load_places(args.places)
+    url = getattr(args, "database_url", None)
+    if url is None:
+        raise ConfigError("give --places PATH, or --database-url URL with places applied to it")
+    engine = connect(url)
+    try:
+        with engine.connect() as conn:
+            require_places_table(conn)
+            places = stored_places(conn)
+    finally:
+        engine.dispose()
+    if not places:
+        raise ConfigError(f"the database {shown(url)} has no places: run geotrigger places apply")
+    return places
+
+
 def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | MomentEngine:
     """The location engine, or the moment engine when ``--rules`` is given."""
     settings = load_settings()
@@ -155,7 +183,7 @@ def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | M
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger replay``."""
-    places = load_places(args.places)
+    places = replay_places(args)
     processor = build_processor(args, places)
     settle_heap()
     moments = MomentSummary()

@@ -51,3 +51,26 @@ def test_a_database_without_schema_is_refused(
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     assert main(_args(url, tmp_path / "out.jsonl")) == 1
     assert "run geotrigger db upgrade first" in capsys.readouterr().err
+
+
+def test_places_applied_to_the_database_are_what_replay_matches_against(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """places apply, then replay without --places: the same transitions as from the files."""
+    url = f"sqlite:///{tmp_path / 'gt.sqlite3'}"
+    assert main(["db", "upgrade", "--database-url", url]) == 0
+    assert main(["places", "apply", str(ROOT / "rules" / "places"), "--database-url", url]) == 0
+    pings = str(ROOT / "examples" / "pings" / "helsinki-morning.jsonl")
+    from_files, from_db = tmp_path / "files.jsonl", tmp_path / "db.jsonl"
+    places = str(ROOT / "rules" / "places")
+    assert main(["replay", "--places", places, "--pings", pings, "--out", str(from_files)]) == 0
+    args = ["replay", "--database-url", url, "--pings", pings, "--out", str(from_db)]
+    assert main(args) == 0
+    assert from_db.read_text(encoding="utf-8") == from_files.read_text(encoding="utf-8")
+    capsys.readouterr()
+
+
+def test_replay_needs_places_from_somewhere(capsys: pytest.CaptureFixture[str]) -> None:
+    pings = str(ROOT / "examples" / "pings" / "helsinki-morning.jsonl")
+    assert main(["replay", "--pings", pings]) == 1
+    assert "give --places PATH" in capsys.readouterr().err
