@@ -46,7 +46,7 @@ from geotrigger.moments.decision import (
 )
 from geotrigger.moments.firing import build_moment
 from geotrigger.moments.gates import CONSENT, build_gates, run_gates
-from geotrigger.moments.history import History, WritableHistory
+from geotrigger.moments.history import History, Verify, WritableHistory
 from geotrigger.moments.holdout import holdout_bucket
 from geotrigger.moments.memory_history import MemoryHistory
 from geotrigger.moments.relevance import relevance_result, relevance_score
@@ -202,10 +202,29 @@ class Decider:
             live.sort(key=lambda entry: _rank(entry[1]))
             win_pos, (winner, score, conds) = live[0]
             moment = build_moment(winner, score)
+            refused = self.history.record_moment(
+                moment, spell_id=winner.spell_id, verify=self._verifier(winner)
+            )
+            self._lost(live[0][1], live[1:], out)
+            if refused is not None:  # another process took the place meanwhile
+                reason = f"{refused.reason} (taken meanwhile by another process)"
+                out[win_pos] = _decision(
+                    winner, Outcome.SUPPRESSED, reason, gate=refused, score=score, conditions=conds
+                )
+                return
             fired = _decision(winner, Outcome.FIRED, "fired", score=score, conditions=conds)
             out[win_pos] = replace(fired, moment=moment)
-            self._lost(live[0][1], live[1:], out)
-            self.history.record_moment(moment, spell_id=winner.spell_id)
+
+    def _verifier(self, c: Candidate) -> Verify:
+        """The gates of ``c`` again, against the history as a writer sees it (with the rule's
+        shadow, as the candidate saw it)."""
+        shadow = self._shadows.get(c.rule.id)
+
+        def verify(history: History) -> GateResult | None:
+            view: History = history if shadow is None else WithShadow(history, shadow)
+            return run_gates(self.gates, c, view)[0]
+
+        return verify
 
     @staticmethod
     def _lost(won: Passed, losers: list[tuple[int, Passed]], out: list[Decision | None]) -> None:

@@ -11,13 +11,16 @@ the latest one recorded.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
-from geotrigger.moments.decision import Moment
+from geotrigger.moments.decision import GateResult, Moment
 from geotrigger.rules.model import Scope
 
 # A cap key: the scope and the ids it counts per, e.g. (Scope.CONSUMER_RULE, "c-1", "r-1").
 CapKey = tuple[str, ...]
+# Re-runs the gates of a moment about to be recorded, against the history at that moment.
+Verify = Callable[["History"], "GateResult | None"]
 
 
 def cap_key(
@@ -89,8 +92,16 @@ class History(Protocol):
 class WritableHistory(History, Protocol):
     """The write side, for the decider only."""
 
-    def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
-        """Count a fired moment under every scope's key and remember it for cooldowns."""
+    def record_moment(
+        self, moment: Moment, *, spell_id: str | None, verify: Verify | None = None
+    ) -> GateResult | None:
+        """Count a fired moment under every scope's key and remember it for cooldowns.
+
+        ``verify`` re-runs the gates against the history as it is at the moment of writing;
+        a history that other processes write to too must call it atomically with the write
+        (under a lock), so that two processes never both take the last place under a cap.
+        Returns None when the moment is recorded (or was already), else the gate that
+        refused it."""
         ...
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:

@@ -17,8 +17,8 @@ from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from geotrigger.moments.decision import Moment
-from geotrigger.moments.history import CapKey, WritableHistory, cap_key
+from geotrigger.moments.decision import GateResult, Moment
+from geotrigger.moments.history import CapKey, Verify, WritableHistory, cap_key
 from geotrigger.rules.model import Scope
 
 
@@ -79,10 +79,14 @@ class MemoryHistory:
         i = bisect_right(times, at_s) if times else 0
         return times[i] if times and i < len(times) else None
 
-    def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
-        """Count a fired moment under every scope's key and remember it for cooldowns."""
+    def record_moment(
+        self, moment: Moment, *, spell_id: str | None, verify: Verify | None = None
+    ) -> GateResult | None:
+        """Count a fired moment under every scope's key and remember it for cooldowns (one
+        process only: nothing can change between the gates and this, so ``verify`` is not
+        run)."""
         if moment.id in self._moment_ids:
-            return
+            return None
         self._moment_ids.add(moment.id)
         at_s = moment.at.timestamp()
         for scope in Scope:
@@ -96,6 +100,7 @@ class MemoryHistory:
             if key is not None:
                 insort(self._times[key], at_s)
         insort(self._times[fired_key(moment.consumer_id, moment.rule_id, moment.place_id)], at_s)
+        return None
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
         """Remember that the consumer left the place at ``at_s``."""

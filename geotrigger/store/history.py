@@ -11,14 +11,15 @@ or roll back together, a moment is never in the ledger without its outbox row: n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from geotrigger.moments.decision import Moment
-from geotrigger.moments.history import CapKey, cap_key
+from geotrigger.moments.decision import GateResult, Moment
+from geotrigger.moments.history import CapKey, Verify, cap_key
 from geotrigger.moments.memory_history import fired_key
 from geotrigger.rules.model import Scope
 from geotrigger.store.tables import cap_ledger, exits, moments, outbox
@@ -56,13 +57,24 @@ def moment_row(moment: Moment, now: datetime) -> dict[str, object]:
 class DatabaseHistory:
     """A ``WritableHistory`` whose every write is durable."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, connection: Connection | None = None) -> None:
+        """Reads open a connection of ``engine`` each, or use ``connection`` (a view of the
+        history inside a transaction, for verifying a moment before it is written)."""
         self.engine = engine
+        self._bound = connection
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._insert_new = dialect.insert  # INSERT ... ON CONFLICT DO NOTHING on both
 
-    def _scalar(self, query: object) -> object:
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        if self._bound is not None:
+            yield self._bound
+            return
         with self.engine.connect() as conn:
+            yield conn
+
+    def _scalar(self, query: object) -> object:
+        with self._reading() as conn:
             return conn.execute(query).scalar()  # type: ignore[call-overload]
 
     def count(self, key: CapKey, start_s: float, end_s: float) -> int:
@@ -81,7 +93,7 @@ class DatabaseHistory:
             .where(*self._window(key, start_s, end_s))
             .order_by(cap_ledger.c.at_s)
         )
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return [float(t) for t in conn.execute(query).scalars()]
 
     @staticmethod
@@ -147,10 +159,32 @@ class DatabaseHistory:
             where.append(exits.c.at_s <= until_s)
         return bool(self._scalar(select(exists().where(and_(*where)))))
 
-    def record_moment(self, moment: Moment, *, spell_id: str | None) -> None:
+    def record_moment(
+        self, moment: Moment, *, spell_id: str | None, verify: Verify | None = None
+    ) -> GateResult | None:
         """The moment, its cap reservations and its outbox row, in one transaction; nothing
-        when a moment with this id is already stored."""
+        when a moment with this id is already stored.
+
+        With ``verify``, the gates are run again inside the transaction, after locking what the
+        moment counts under (its consumer, rule and place, as PostgreSQL advisory locks; the
+        SQLite file has one writer at a time anyway), so that two processes deciding moments
+        for one consumer at once get exactly the cap, never more. Returns the refusing gate, or
+        None when the moment is stored."""
         now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                for lock in sorted({moment.consumer_id, moment.rule_id, moment.place_id}):
+                    conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(lock))))
+            if conn.execute(select(moments.c.id).where(moments.c.id == moment.id)).first():
+                return None  # decided before: its ledger and outbox rows are there already
+            if verify is not None:
+                refused = verify(DatabaseHistory(self.engine, conn))
+                if refused is not None:
+                    return refused
+            self._write(conn, moment, spell_id, now)
+        return None
+
+    def _write(self, conn: Connection, moment: Moment, spell_id: str | None, now: datetime) -> None:
         keys = [
             cap_key(
                 scope,
@@ -163,29 +197,28 @@ class DatabaseHistory:
         ]
         keys.append(fired_key(moment.consumer_id, moment.rule_id, moment.place_id))
         at_s = moment.at.timestamp()
-        with self.engine.begin() as conn:
-            stored = conn.execute(
-                self._insert_new(moments).values(moment_row(moment, now)).on_conflict_do_nothing()
+        stored = conn.execute(
+            self._insert_new(moments).values(moment_row(moment, now)).on_conflict_do_nothing()
+        )
+        if stored.rowcount == 0:
+            return  # a second process stored it first
+        conn.execute(
+            insert(cap_ledger),
+            [
+                {"key": key_text(k), "at_s": at_s, "moment_id": moment.id}
+                for k in keys
+                if k is not None
+            ],
+        )
+        conn.execute(
+            insert(outbox).values(
+                moment_id=moment.id,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                updated_at=now,
             )
-            if stored.rowcount == 0:
-                return  # decided before: its ledger and outbox rows are there already
-            conn.execute(
-                insert(cap_ledger),
-                [
-                    {"key": key_text(k), "at_s": at_s, "moment_id": moment.id}
-                    for k in keys
-                    if k is not None
-                ],
-            )
-            conn.execute(
-                insert(outbox).values(
-                    moment_id=moment.id,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    updated_at=now,
-                )
-            )
+        )
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
         """Remember that the consumer left the place at ``at_s``."""
