@@ -101,6 +101,20 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long what the database keeps about people is kept (``geotrigger db prune``)."""
+
+    # Decisions are the trace behind every moment (explain, audits, funnels); a quarter of a
+    # year answers "why did I get this?" and keeps seasonal comparisons. Counted from when
+    # the decision was stored.
+    decisions_days: float = 90.0
+    # Raw pings are exact positions of people: off unless a deployment needs them (debugging
+    # matching, re-running a day). Kept at most this long after they were received.
+    keep_raw_pings: bool = False
+    raw_pings_ttl_s: float = 86400.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All settings of one process."""
 
@@ -110,13 +124,23 @@ class Settings:
     weather: WeatherSettings = field(default_factory=WeatherSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 _T = TypeVar("_T")
 
+# bool("false") is True: switches are read from these words only (any case), nothing else.
+_SWITCH = {"true": True, "1": True, "yes": True, "on": True}
+_SWITCH |= {"false": False, "0": False, "no": False, "off": False}
+
 
 def _coerce(section: str, name: str, default: Any, raw: str) -> Any:
     var = f"GEOTRIGGER_{section.upper()}_{name.upper()}"
+    if isinstance(default, bool):
+        switch = _SWITCH.get(raw.strip().lower())
+        if switch is None:
+            raise ConfigError(f"{var}={raw!r}: expected true or false (or 1/0, yes/no, on/off)")
+        return switch
     try:
         value: Any = type(default)(raw)
     except ValueError as exc:
@@ -148,4 +172,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         weather=_section_from_env("weather", base.weather, env),
         privacy=_section_from_env("privacy", base.privacy, env),
         database=_section_from_env("database", base.database, env),
+        retention=_section_from_env("retention", base.retention, env),
     )

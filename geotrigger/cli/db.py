@@ -7,6 +7,7 @@ file ``data/geotrigger.sqlite3``). Passwords in URLs are never printed.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -14,7 +15,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
-from geotrigger.store.database import shown
+from geotrigger.store.database import connect, shown
+from geotrigger.store.retention import prune
 
 
 def register(subparsers: Any) -> None:
@@ -28,11 +30,15 @@ def register(subparsers: Any) -> None:
     down = commands.add_parser("downgrade", help="take the schema back to a revision")
     down.add_argument("revision", help="revision to go back to (base: no tables)")
     current = commands.add_parser("current", help="the database's schema revision")
-    for sub in (up, down, current):
+    prune = commands.add_parser(
+        "prune", help="delete decisions and raw pings older than their retention"
+    )
+    for sub in (up, down, current, prune):
         sub.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
     up.set_defaults(handler=run_upgrade)
     down.set_defaults(handler=run_downgrade)
     current.set_defaults(handler=run_current)
+    prune.set_defaults(handler=run_prune)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -71,4 +77,27 @@ def run_current(args: argparse.Namespace) -> int:
     except OperationalError as exc:
         raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
     print(f"{shown(url)}: {revision or 'no schema yet (run: geotrigger db upgrade)'}")
+    return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger db prune``: the retention settings applied now, in one
+    transaction; prints the rows deleted per table."""
+    url = database_url(args)
+    settings = load_settings().retention
+    try:
+        if migrations.current(url) is None:
+            raise ConfigError(
+                f"the database {shown(url)} has no schema yet: run geotrigger db upgrade"
+            )
+        engine = connect(url)
+        try:
+            with engine.begin() as conn:
+                deleted = prune(conn, settings=settings, now=datetime.now(UTC))
+        finally:
+            engine.dispose()
+    except (OperationalError, ProgrammingError) as exc:
+        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+    for table, rows in deleted.items():
+        print(f"{shown(url)}: {table}: {rows:,} deleted")
     return 0

@@ -25,25 +25,28 @@ from typing import IO, Any
 
 import orjson
 
-from geotrigger.config import load_settings
+from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError, PingError
-from geotrigger.model import Place, Transition
+from geotrigger.model import Ping, Place, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.summary import MomentSummary, format_funnels
 from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
+from geotrigger.pings.files import Numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
 from geotrigger.store import migrations
 from geotrigger.store.database import connect, shown
+from geotrigger.store.decisions import save_decisions
 from geotrigger.store.device_state import DatabaseStateStore
 from geotrigger.store.history import DatabaseHistory
 from geotrigger.store.places import load_places as stored_places
 from geotrigger.store.places import require_places_table
+from geotrigger.store.raw_pings import save_raw_pings
 from geotrigger.weather.files import load_weather_timeline
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
@@ -100,8 +103,9 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
         metavar="URL",
-        help="keep device state and moments in this database (made by geotrigger db upgrade), "
-        "so a replay stopped mid-stream continues where it was; default: in memory",
+        help="keep device state, moments and decisions (and raw pings when kept) in this "
+        "database (made by geotrigger db upgrade), so a replay stopped mid-stream continues "
+        "where it was; default: in memory",
     )
 
 
@@ -253,16 +257,23 @@ def replay_file(
     dumps, write = orjson.dumps, out.write
     key = engine.settings.privacy.pseudonym_key if isinstance(engine, MomentEngine) else None
 
+    url = getattr(args, "database_url", None)
+    kept = _Kept(url, engine.settings) if url else None
+
     def sink(items: list[Event | Decision]) -> None:
         if moments is not None:
             moments.count(d for d in items if type(d) is Decision)
         write(b"".join(dumps(record_of(e, key), option=DUMP_OPTIONS) for e in items))
+        if kept is not None:
+            kept.decisions(items)
 
     bar = _progress_bar(path)
     records = read_numbered(
         path, fmt=args.format, device_id=args.device_id, progress=bar.update if bar else None
     )
     try:
+        if kept is not None and kept.keeps_pings:
+            records = kept.pings(records)
         summary = replay(engine, records, sink=sink, now=args.now)
         if isinstance(engine, MomentEngine):
             sink(list(engine.finish(now=args.now)))
@@ -270,6 +281,45 @@ def replay_file(
     finally:
         if bar is not None:
             bar.close()
+        if kept is not None:
+            kept.close()
+
+
+class _Kept:
+    """What a replay with ``--database-url`` stores besides state and moments: each batch's
+    decisions, and the pings as read when keeping raw pings is on. Stored at the wall-clock
+    time, from which their retention counts (``geotrigger db prune``)."""
+
+    PINGS_PER_INSERT = 1000
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.engine = connect(url)
+        self.keeps_pings = settings.retention.keep_raw_pings
+
+    def decisions(self, items: list[Event | Decision]) -> None:
+        found = [d for d in items if type(d) is Decision]
+        if found:
+            with self.engine.begin() as conn:
+                save_decisions(conn, decisions=found, now=datetime.now(UTC))
+
+    def pings(self, records: Iterator[Numbered]) -> Iterator[Numbered]:
+        held: list[Ping] = []
+        for numbered in records:
+            if isinstance(numbered[1], Ping):
+                held.append(numbered[1])
+                if len(held) >= self.PINGS_PER_INSERT:
+                    self._save(held)
+                    held = []
+            yield numbered
+        self._save(held)
+
+    def _save(self, pings: list[Ping]) -> None:
+        if pings:
+            with self.engine.begin() as conn:
+                save_raw_pings(conn, pings=pings, received_at=datetime.now(UTC))
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 @contextmanager
