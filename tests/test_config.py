@@ -51,3 +51,36 @@ def test_environment_overrides_one_setting() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("raw", "keep"),
+    [
+        ("true", True),  # the words
+        ("False", False),  # any case
+        ("1", True),  # digits
+        ("0", False),
+        (" yes ", True),  # surrounding blanks ignored
+        ("no", False),
+        ("on", True),
+        ("off", False),
+    ],
+)
+def test_switches_read_strictly(raw: str, keep: bool) -> None:
+    settings = load_settings({"GEOTRIGGER_RETENTION_KEEP_RAW_PINGS": raw})
+    assert settings.retention.keep_raw_pings is keep
+
+
+# bool() would take "2", "nope" and "enabled" for True, and the empty text for False
+@pytest.mark.parametrize("raw", ["", "2", "nope", "enabled"])
+def test_a_switch_that_is_no_word_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"GEOTRIGGER_RETENTION_KEEP_RAW_PINGS.*true or false"):
+        load_settings({"GEOTRIGGER_RETENTION_KEEP_RAW_PINGS": raw})
+
+
+def test_retention_defaults_keep_no_raw_pings() -> None:
+    retention = load_settings({}).retention
+    assert (retention.decisions_days, retention.keep_raw_pings) == (90.0, False)
+    assert retention.raw_pings_ttl_s == 86400.0
+    days = load_settings({"GEOTRIGGER_RETENTION_DECISIONS_DAYS": "30.5"}).retention
+    assert days.decisions_days == 30.5
