@@ -101,7 +101,7 @@ class Engine:
         if not pings:
             self.last_accepted = []
             return []
-        self.save_states()  # anything a caller left unsaved comes first
+        self._unsaved = {}  # a batch the caller never confirmed is not saved: it runs again
         states = self.store.load_many({p.device_id for p in pings})
         events: list[Event] = []
         columns = Columns.of(pings)
@@ -115,6 +115,11 @@ class Engine:
         if save:
             self.save_states()
         return events
+
+    def discard_states(self) -> None:
+        """Forget the unsaved states of the last batch (what it made was not recorded: after
+        a restart the batch runs again)."""
+        self._unsaved = {}
 
     def save_states(self) -> None:
         """Save the device states of the last batch, if they are not saved yet."""

@@ -43,6 +43,7 @@ from geotrigger.moments.decision import (
     GateResult,
     Outcome,
     RelevanceScore,
+    moment_id,
 )
 from geotrigger.moments.firing import build_moment
 from geotrigger.moments.gates import CONSENT, build_gates, run_gates
@@ -88,6 +89,10 @@ def _decision(
         conditions=conditions,
         mode=c.rule.mode.value,
     )
+
+
+def _moment_id_of(c: Candidate) -> str:
+    return moment_id(c.rule.id, c.consumer_id, c.place.id, c.event_key)
 
 
 def _rank(item: Passed) -> tuple[int, float, str, str]:
@@ -176,6 +181,8 @@ class Decider:
 
     def _serve(self, items: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
         """One consumer's matched candidates through the gates, then conflict resolution."""
+        if self._replayed(items, out):
+            return
         live: list[tuple[int, Passed]] = []
         would: dict[str, list[tuple[int, Passed, GateResult, MemoryHistory]]] = {}
         for pos, item in items:
@@ -200,20 +207,46 @@ class Decider:
             shadow.record_moment(build_moment(c, score), spell_id=c.spell_id)
         if live:
             live.sort(key=lambda entry: _rank(entry[1]))
-            win_pos, (winner, score, conds) = live[0]
-            moment = build_moment(winner, score)
+            self._fire_first(live, out)
+
+    def _replayed(self, items: list[tuple[int, Passed]], out: list[Decision | None]) -> bool:
+        """An event decided before (its batch replayed after a crash) keeps the moment it
+        fired then: the same winner again, and nothing else, whatever the gates now say (its
+        own moment would hold it back, and let a runner-up fire as well)."""
+        stored = [
+            entry
+            for entry in items
+            if not self._would_be(entry[1][0])
+            and self.history.has_moment(_moment_id_of(entry[1][0]))
+        ]
+        if not stored:
+            return False
+        stored.sort(key=lambda entry: _rank(entry[1]))
+        pos, (c, score, conds) = stored[0]
+        fired = _decision(
+            c, Outcome.FIRED, "fired (recorded before)", score=score, conditions=conds
+        )
+        out[pos] = replace(fired, moment=build_moment(c, score))
+        self._lost(stored[0][1], [e for e in items if e[0] != pos], out)
+        return True
+
+    def _fire_first(self, live: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
+        """The best candidate that can still be recorded fires; a candidate refused because
+        another process took its place meanwhile makes way for the next."""
+        for i, (pos, (c, score, conds)) in enumerate(live):
+            moment = build_moment(c, score)
             refused = self.history.record_moment(
-                moment, spell_id=winner.spell_id, verify=self._verifier(winner)
+                moment, spell_id=c.spell_id, verify=self._verifier(c)
             )
-            self._lost(live[0][1], live[1:], out)
-            if refused is not None:  # another process took the place meanwhile
-                reason = f"{refused.reason} (taken meanwhile by another process)"
-                out[win_pos] = _decision(
-                    winner, Outcome.SUPPRESSED, reason, gate=refused, score=score, conditions=conds
-                )
+            if refused is None:
+                fired = _decision(c, Outcome.FIRED, "fired", score=score, conditions=conds)
+                out[pos] = replace(fired, moment=moment)
+                self._lost(live[i][1], live[i + 1 :], out)
                 return
-            fired = _decision(winner, Outcome.FIRED, "fired", score=score, conditions=conds)
-            out[win_pos] = replace(fired, moment=moment)
+            reason = f"{refused.reason} (taken meanwhile by another process)"
+            out[pos] = _decision(
+                c, Outcome.SUPPRESSED, reason, gate=refused, score=score, conditions=conds
+            )
 
     def _verifier(self, c: Candidate) -> Verify:
         """The gates of ``c`` again, against the history as a writer sees it (with the rule's

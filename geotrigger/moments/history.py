@@ -81,6 +81,10 @@ class History(Protocol):
         """Event time of this rule's first moment for this consumer here after ``at_s``."""
         ...
 
+    def has_moment(self, moment_id: str) -> bool:
+        """Whether a moment with this id is recorded (its event was decided before)."""
+        ...
+
     def exited_since(
         self, consumer_id: str, place_id: str, since_s: float, until_s: float = math.inf
     ) -> bool:

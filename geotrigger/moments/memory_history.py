@@ -71,6 +71,10 @@ class MemoryHistory:
         i = bisect_left(exits, since_s)
         return i < len(exits) and exits[i] <= until_s
 
+    def has_moment(self, moment_id: str) -> bool:
+        """Whether a moment with this id is recorded."""
+        return moment_id in self._moment_ids
+
     def next_fired_after_s(
         self, consumer_id: str, rule_id: str, place_id: str, at_s: float
     ) -> float | None:

@@ -131,8 +131,20 @@ class MomentEngine:
     ) -> list[Record]:
         if not pings:
             return []
-        head = self.engine.event_clock
         part_lines = None if lines is None else lines[offset : offset + len(pings)]
+        try:
+            events = self._decide_pings(pings, now, part_lines)
+        except BaseException:
+            self.engine.discard_states()  # nothing of this batch is durable: it runs again
+            raise
+        self.engine.save_states()
+        return events
+
+    def _decide_pings(
+        self, pings: Sequence[Ping], now: datetime | None, part_lines: Sequence[int | None] | None
+    ) -> list[Record]:
+        """The batch through the engine (states left unsaved) and its candidates decided."""
+        head = self.engine.event_clock
         # device states are saved only once the batch's moments are recorded: a crash in
         # between replays the batch (same moments, same ids: stored once), never loses them
         events: list[Record] = list(
@@ -152,7 +164,6 @@ class MomentEngine:
             self._signal_groups(fixes, now, groups)
         for key in sorted(groups, key=lambda k: k[1]):
             events += self._evaluate(groups[key])
-        self.engine.save_states()
         return events
 
     def _transition_groups(

@@ -79,6 +79,10 @@ class WithShadow:
         ]
         return min(found) if found else None
 
+    def has_moment(self, moment_id: str) -> bool:
+        """Whether a moment with this id was sent (would-be moments are not moments)."""
+        return self.real.has_moment(moment_id)
+
     def exited_since(
         self, consumer_id: str, place_id: str, since_s: float, until_s: float = math.inf
     ) -> bool:

@@ -148,6 +148,10 @@ class DatabaseHistory:
         """Event time of this rule's first moment for this consumer here after ``at_s``."""
         return self._after(fired_key(consumer_id, rule_id, place_id), at_s, strictly=True)
 
+    def has_moment(self, moment_id: str) -> bool:
+        """Whether a moment with this id is stored."""
+        return bool(self._scalar(select(exists().where(moments.c.id == moment_id))))
+
     def exited_since(
         self, consumer_id: str, place_id: str, since_s: float, until_s: float = float("inf")
     ) -> bool:

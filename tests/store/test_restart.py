@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from geotrigger.consumers import ConsumerDirectory
@@ -100,3 +101,59 @@ def test_a_restarted_replay_continues_where_it_was(database_url: str) -> None:
         assert stored == set(expected)
         assert conn.execute(select(func.count()).select_from(outbox)).scalar() == len(expected)
     engine.dispose()
+
+
+RIVALS = RuleSet(
+    rules=(
+        make_rule(id="first", priority=5, trigger=PlaceTrigger(kind=TriggerKind.ENTER, places=TEA)),
+        make_rule(
+            id="second", priority=1, trigger=PlaceTrigger(kind=TriggerKind.ENTER, places=TEA)
+        ),
+    )
+)
+
+
+class _CrashError(RuntimeError):
+    pass
+
+
+def test_a_crash_after_the_moments_and_before_the_states_changes_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch runs again after the crash: the event keeps the moment it fired (no
+    runner-up fires as well, though the first moment now stands in its way), and nothing is
+    lost, though the crashed process had left its states unsaved."""
+    pings = _pings()[:8]
+    whole = MomentEngine([make_place()], RIVALS, consumers=CONSUMERS, history=MemoryHistory())
+    expected = _fired(whole.process(pings))
+    assert len(expected) == 1
+
+    migrations.upgrade(database_url)
+    crashing = _durable_with(database_url, RIVALS)
+    original = DatabaseStateStore.save_many
+
+    def crash(self: DatabaseStateStore, states: object) -> None:
+        raise _CrashError("the process dies before the states are saved")
+
+    monkeypatch.setattr(DatabaseStateStore, "save_many", crash)
+    with pytest.raises(_CrashError):
+        crashing.process(pings)
+    monkeypatch.setattr(DatabaseStateStore, "save_many", original)
+
+    again = _fired(_durable_with(database_url, RIVALS).process(pings))
+    assert again == expected
+    engine = connect(database_url)
+    with engine.connect() as conn:
+        assert set(conn.execute(select(moments.c.id)).scalars()) == set(expected)
+    engine.dispose()
+
+
+def _durable_with(url: str, rules: RuleSet) -> MomentEngine:
+    engine = connect(url)
+    return MomentEngine(
+        [make_place()],
+        rules,
+        consumers=CONSUMERS,
+        history=DatabaseHistory(engine),
+        store=DatabaseStateStore(engine),
+    )
