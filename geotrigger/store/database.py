@@ -1,8 +1,10 @@
 """Connecting to the database: the embedded SQLite file, or PostgreSQL with PostGIS.
 
 SQLite runs in WAL mode (readers do not block the writer), with foreign keys on and a busy
-timeout, so that a replay and a reader can share the file. The folder of a SQLite file is made
-if missing. PostgreSQL connections are checked before use (a restarted server is not an error).
+timeout, so that a replay and a reader can share the file; a transaction that must not let
+another process write between its reads and its writes asks for :data:`WRITE_LOCK`. The folder
+of a SQLite file is made if missing. PostgreSQL connections are checked before use (a restarted
+server is not an error).
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from geotrigger.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# An execution option: a transaction that reads and then writes what it read (a moment's cap
+# check and its reservation) takes SQLite's write lock at its start, so no other process can
+# write in between. PostgreSQL uses advisory locks for the same.
+WRITE_LOCK = "geotrigger_write_lock"
 
 
 def connect(url: str) -> Engine:
@@ -31,6 +37,7 @@ def connect(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         return create_engine(parsed, pool_pre_ping=True)
@@ -68,8 +75,16 @@ def ensure_database(url: str) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # the driver's own transaction handling would begin late (at the first write); SQLAlchemy
+    # begins instead, in _sqlite_begin, so a writer can take the lock before it reads
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

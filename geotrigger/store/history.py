@@ -22,6 +22,7 @@ from geotrigger.moments.decision import GateResult, Moment
 from geotrigger.moments.history import CapKey, Verify, cap_key
 from geotrigger.moments.memory_history import fired_key
 from geotrigger.rules.model import Scope
+from geotrigger.store.database import WRITE_LOCK
 from geotrigger.store.tables import cap_ledger, exits, moments, outbox
 
 KEY_LENGTH = 600  # the column's width; longer keys are stored as their digest
@@ -170,12 +171,12 @@ class DatabaseHistory:
         when a moment with this id is already stored.
 
         With ``verify``, the gates are run again inside the transaction, after locking what the
-        moment counts under (its consumer, rule and place, as PostgreSQL advisory locks; the
-        SQLite file has one writer at a time anyway), so that two processes deciding moments
-        for one consumer at once get exactly the cap, never more. Returns the refusing gate, or
-        None when the moment is stored."""
+        moment counts under (its consumer, rule and place, as PostgreSQL advisory locks; on
+        SQLite the transaction takes the file's write lock as it begins), so that two processes
+        deciding moments for one consumer at once get exactly the cap, never more. Returns the
+        refusing gate, or None when the moment is stored."""
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, conn.execution_options(**{WRITE_LOCK: True}).begin():
             if conn.dialect.name == "postgresql":
                 for lock in sorted({moment.consumer_id, moment.rule_id, moment.place_id}):
                     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(lock))))

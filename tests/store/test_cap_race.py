@@ -1,6 +1,6 @@
-"""Two processes deciding moments for the same consumers at the same instant, on PostgreSQL:
-each consumer gets exactly its cap, never more (the gates run again under a lock when the
-moment is written)."""
+"""Two processes deciding moments for the same consumers at the same instant, on PostgreSQL
+and on one SQLite file: each consumer gets exactly its cap, never more (the gates run again
+under a lock when the moment is written)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from geotrigger.store.database import connect
 from geotrigger.store.history import DatabaseHistory
 from geotrigger.store.tables import moments
 from tests.moments.helpers import T0, make_candidate, make_consumer, make_place, make_rule
-from tests.store.conftest import _fresh_postgres
 
 CONSUMERS = 25
 PROCESSES = 2
@@ -52,11 +51,11 @@ def _decide_all(url: str, worker: int, barrier: object, fired: object) -> None:
     engine.dispose()
 
 
-def test_two_processes_racing_get_exactly_the_cap() -> None:
-    for url in _fresh_postgres():
+def test_two_processes_racing_get_exactly_the_cap(database_url: str) -> None:
+    for url in [database_url]:
         migrations.upgrade(url)
         context = multiprocessing.get_context("fork")
-        barrier = context.Barrier(PROCESSES)
+        barrier = context.Barrier(PROCESSES, timeout=30)  # a dead worker must not hang the other
         fired = context.Value("i", 0)
         workers = [
             context.Process(target=_decide_all, args=(url, w, barrier, fired))
@@ -66,7 +65,10 @@ def test_two_processes_racing_get_exactly_the_cap() -> None:
             worker.start()
         for worker in workers:
             worker.join(timeout=120)
-            assert worker.exitcode == 0
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+        assert [w.exitcode for w in workers] == [0] * PROCESSES
         engine = connect(url)
         with engine.connect() as conn:
             per_consumer = Counter(conn.execute(select(moments.c.consumer_id)).scalars())
