@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
-from geotrigger.store.database import connect, shown
+from geotrigger.store.database import connect, parse_url, redacted, shown
 from geotrigger.store.retention import prune
 
 
@@ -42,15 +42,17 @@ def register(subparsers: Any) -> None:
 
 
 def database_url(args: argparse.Namespace) -> str:
-    """The URL of the database: the option, else the setting."""
-    return str(args.database_url or load_settings().database.url)
+    """The URL of the database: the option, else the setting (checked)."""
+    url = str(args.database_url or load_settings().database.url)
+    parse_url(url)
+    return url
 
 
 def _migrate(action: Any, url: str, revision: str) -> None:
     try:
         action(url, revision)
     except (OperationalError, ProgrammingError) as exc:
-        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -75,7 +77,7 @@ def run_current(args: argparse.Namespace) -> int:
     try:
         revision = migrations.current(url)
     except OperationalError as exc:
-        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
     print(f"{shown(url)}: {revision or 'no schema yet (run: geotrigger db upgrade)'}")
     return 0
 
@@ -97,7 +99,7 @@ def run_prune(args: argparse.Namespace) -> int:
         finally:
             engine.dispose()
     except (OperationalError, ProgrammingError) as exc:
-        raise ConfigError(f"database {shown(url)}: {str(exc.orig).strip()}") from exc
+        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
     for table, rows in deleted.items():
         print(f"{shown(url)}: {table}: {rows:,} deleted")
     return 0

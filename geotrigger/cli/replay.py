@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+from sqlalchemy.exc import OperationalError
 
 from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
@@ -40,7 +41,7 @@ from geotrigger.pings.files import Numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
 from geotrigger.store import migrations
-from geotrigger.store.database import connect, shown
+from geotrigger.store.database import connect, redacted, shown
 from geotrigger.store.decisions import save_decisions
 from geotrigger.store.device_state import DatabaseStateStore
 from geotrigger.store.history import DatabaseHistory
@@ -125,7 +126,11 @@ def _durable(url: str | None) -> tuple[DatabaseStateStore | None, DatabaseHistor
     """Device state and history in the database at ``url`` (None: in memory)."""
     if url is None:
         return None, None
-    if migrations.current(url) is None:
+    try:
+        revision = migrations.current(url)
+    except OperationalError as exc:
+        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
+    if revision is None:
         raise ConfigError(
             f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
         )

@@ -113,12 +113,17 @@ def _text(record: Mapping[str, Any], name: str, where: Where | None) -> str | No
 def _signals(value: object, where: Where | None) -> dict[str, float]:
     if not isinstance(value, Mapping):
         raise PingError("field 'signals': expected an object of name -> number", where=where)
-    # A null signal is "not measured this time", not an error.
-    return {
+    # A null signal is "not measured this time", not an error; NaN or infinity is an error
+    # (a threshold cannot be crossed by it, and JSON cannot store it).
+    signals = {
         str(name): _as_float(raw, f"signals.{name}", where)
         for name, raw in value.items()
         if raw is not None
     }
+    for name, number in signals.items():
+        if not math.isfinite(number):
+            raise PingError(f"field 'signals.{name}': expected a finite number", where=where)
+    return signals
 
 
 def parse_ping(record: Mapping[str, Any], *, where: Where | None = None) -> Ping:

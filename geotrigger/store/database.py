@@ -9,15 +9,17 @@ server is not an error).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from geotrigger.errors import ConfigError
 
+_PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]*@")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # An execution option: a transaction that reads and then writes what it read (a moment's cap
 # check and its reservation) takes SQLite's write lock at its start, so no other process can
@@ -25,12 +27,23 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 WRITE_LOCK = "geotrigger_write_lock"
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg2://...``)."""
+def parse_url(url: str) -> URL:
+    """``url`` parsed, or a ConfigError that names it without its password."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"database URL {url!r} is not a URL: {exc}") from exc
+        parsed.port  # noqa: B018 - a port that is no number fails here, not later
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"database URL {redacted(url)!r} is not a URL") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"database URL {redacted(url)!r}: only sqlite and postgresql are supported"
+        )
+    return parsed
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg2://...``)."""
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -49,7 +62,15 @@ def connect(url: str) -> Engine:
 
 def shown(url: str) -> str:
     """A database URL as it may be printed or logged: without its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return redacted(url)
+
+
+def redacted(text: str) -> str:
+    """``text`` with the password of anything URL-like in it replaced by ``***``."""
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def ensure_database(url: str) -> bool:

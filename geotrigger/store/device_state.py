@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.engine.state import DeviceState, PendingEnter, StateStore, Visit
 from geotrigger.model import Ping
@@ -104,6 +105,9 @@ def state_from_row(row: Mapping[Any, Any]) -> DeviceState:
     return state
 
 
+_STATE_COLUMNS = ("last_ping", "last_s", "visits", "pending", "recent_ids", "updated_at")
+
+
 class DatabaseStateStore(StateStore):
     """Device states in the ``device_state`` table: one read and one write per batch."""
 
@@ -129,9 +133,13 @@ class DatabaseStateStore(StateStore):
             return
         now = datetime.now(UTC)
         rows = [state_row(d, s, now) for d, s in states.items()]
-        with self.engine.begin() as conn:
-            conn.execute(delete(device_state).where(device_state.c.device_id.in_(list(states))))
-            conn.execute(insert(device_state), rows)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(device_state)
+        replace = {c: upsert.excluded[c] for c in _STATE_COLUMNS}
+        with self.engine.begin() as conn:  # an upsert: no window without the row
+            conn.execute(
+                upsert.on_conflict_do_update(index_elements=["device_id"], set_=replace), rows
+            )
 
     def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
         """Devices with an open visit or a pending enter at this place (a scan: place removal

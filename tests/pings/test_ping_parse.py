@@ -121,3 +121,11 @@ def test_parsed_ping_equals_a_checked_one(timestamp: object) -> None:
     assert parsed == checked
     assert parsed.epoch_s == checked.epoch_s == checked.timestamp.timestamp()
     assert parsed.timestamp.tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity"])
+def test_a_signal_that_is_not_finite_is_refused(value: str) -> None:
+    """A threshold cannot be crossed by NaN, and JSON cannot store it."""
+    record = {"device_id": "d", "lat": 60.0, "lon": 25.0, "timestamp": "2026-06-12T06:00:00Z"}
+    with pytest.raises(PingError, match=r"signals\.fatigue"):
+        parse_ping({**record, "signals": {"fatigue": value}})

@@ -95,3 +95,17 @@ def test_postgis_places_have_a_gist_index() -> None:
 def test_a_bad_database_url_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade", "--database-url", "mysql://x@localhost/db"]) == 1
     assert "only sqlite and postgresql are supported" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres ql://u:s3cret@h/db",  # not a URL at all
+        "postgresql+psycopg2://u:s3cret@h:54x2/db",  # a port that is no number
+        "postgresql+psycopg2://u:s3cret@127.0.0.1:1/db",  # nobody listening
+    ],
+)
+def test_a_password_is_never_printed(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--database-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "s3cret" not in err and "***" in err and "Traceback" not in err
