@@ -99,6 +99,11 @@ class StateStore(ABC):
         """Devices with an open visit or a pending enter at this place (for reconciling a
         removed place)."""
 
+    def last_pings(self) -> Iterator[Ping]:
+        """Every device's last accepted ping (where a restarted process learns where devices
+        were, e.g. for weather moments before they report again)."""
+        return iter(())
+
 
 class MemoryStateStore(StateStore):
     """Device states in a dict: the states handed out are the stored objects themselves."""
@@ -122,6 +127,10 @@ class MemoryStateStore(StateStore):
 
     def save_many(self, states: Mapping[str, DeviceState]) -> None:
         """Nothing to do: the objects handed out are the stored ones."""
+
+    def last_pings(self) -> Iterator[Ping]:
+        """Every device's last accepted ping."""
+        return (s.last for s in list(self._states.values()) if s.last is not None)
 
     def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
         """A scan of every device; place removal is rare enough not to need a reverse index."""

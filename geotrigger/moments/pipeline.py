@@ -83,6 +83,9 @@ class MomentEngine:
         self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
         if self.watch is not None and not self.watch.rules:
             self.watch = None
+        if self.watch is not None:  # where devices were when a previous process stopped
+            for ping in self.engine.store.last_pings():
+                self.watch.last[ping.device_id] = Fix(ping, None)
 
     @property
     def accepted(self) -> int:

@@ -141,6 +141,13 @@ class DatabaseStateStore(StateStore):
                 upsert.on_conflict_do_update(index_elements=["device_id"], set_=replace), rows
             )
 
+    def last_pings(self) -> Iterator[Ping]:
+        """Every device's last accepted ping, as stored."""
+        query = select(device_state.c.last_ping).where(device_state.c.last_ping.is_not(None))
+        with self.engine.connect() as conn:
+            documents = list(conn.execute(query).scalars())
+        return (ping_from_document(doc) for doc in documents)
+
     def devices_inside(self, place_id: str) -> Iterator[tuple[str, DeviceState]]:
         """Devices with an open visit or a pending enter at this place (a scan: place removal
         is rare)."""

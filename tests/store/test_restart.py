@@ -157,3 +157,66 @@ def _durable_with(url: str, rules: RuleSet) -> MomentEngine:
         history=DatabaseHistory(engine),
         store=DatabaseStateStore(engine),
     )
+
+
+def test_after_a_restart_weather_moments_still_find_where_devices_were(database_url: str) -> None:
+    """Rain starts just after a restart, before the consumer's phone reports again: the last
+    location stored before the restart is where the moment looks."""
+    from geotrigger.rules.model import WeatherTrigger
+    from geotrigger.weather import (
+        WeatherChangeKind,
+        WeatherCondition,
+        WeatherReading,
+        WeatherTimeline,
+    )
+
+    timeline = WeatherTimeline(cell_m=5000.0)
+    for minutes, condition in ((0, "cloudy"), (10, "rain")):
+        reading = WeatherReading(
+            observed_at=T0 + timedelta(minutes=minutes), condition=WeatherCondition(condition)
+        )
+        timeline.add("p-1", reading)
+    rain = RuleSet(
+        rules=(
+            make_rule(
+                id="umbrella",
+                trigger=WeatherTrigger(
+                    places=TEA, change=WeatherChangeKind.STARTS, condition="wet", within_m=200
+                ),
+                suppression=Suppression(reentry=Reentry.ANY),
+            ),
+        )
+    )
+    consumers = ConsumerDirectory(
+        [
+            make_consumer(id="c-1", devices=frozenset({"d-1"})),
+            make_consumer(id="c-2", devices=frozenset({"d-2"})),
+        ]
+    )
+
+    def durable() -> MomentEngine:
+        engine = connect(database_url)
+        return MomentEngine(
+            [make_place()],
+            rain,
+            consumers=consumers,
+            weather=timeline,
+            history=DatabaseHistory(engine),
+            store=DatabaseStateStore(engine),
+        )
+
+    def ping(device: str, north_m: float, minutes: float) -> Ping:
+        return Ping(
+            device_id=device,
+            id=f"{device}-{minutes}",
+            lat=LAT + north_m * M,
+            lon=LON,
+            timestamp=T0 + timedelta(minutes=minutes),
+            accuracy_m=5.0,
+        )
+
+    migrations.upgrade(database_url)
+    durable().process([ping("d-1", 150.0, 5)])  # near the shop; then the process stops
+    after = durable().process([ping("d-2", 5000.0, 11)])  # a new process; someone far away
+    fired = [d for d in after if isinstance(d, Decision) and d.outcome is Outcome.FIRED]
+    assert [(d.consumer_id, d.trigger) for d in fired] == [("c-1", TriggerKind.WEATHER)]
