@@ -120,7 +120,10 @@ class Decider:
             else:
                 ready.setdefault(c.consumer_id, []).append((pos, verdict))
         for consumer_id in sorted(ready, key=lambda cid: (self._best(ready[cid]), cid)):
-            self._serve(ready[consumer_id], out)
+            # one consumer's reads share a connection; the next consumer reads afresh and
+            # sees what this one fired
+            with self.history.reading():
+                self._serve(ready[consumer_id], out)
         return [d for d in out if d is not None]
 
     def _match(self, c: Candidate) -> Decision | Passed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from geotrigger.moments.decision import GateResult, Moment
@@ -110,4 +111,9 @@ class WritableHistory(History, Protocol):
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
         """Remember that the consumer left the place at ``at_s``."""
+        ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block in which many reads may share one connection (a store's concern; a
+        history in memory does nothing). Writes inside it still commit on their own."""
         ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from geotrigger.moments.decision import GateResult, Moment
@@ -105,6 +106,10 @@ class MemoryHistory:
                 insort(self._times[key], at_s)
         insort(self._times[fired_key(moment.consumer_id, moment.rule_id, moment.place_id)], at_s)
         return None
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Nothing to share: reads are dictionary lookups."""
+        return nullcontext()
 
     def record_exit(self, consumer_id: str, place_id: str, at_s: float) -> None:
         """Remember that the consumer left the place at ``at_s``."""

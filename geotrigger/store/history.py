@@ -67,6 +67,21 @@ class DatabaseHistory:
         self._insert_new = dialect.insert  # INSERT ... ON CONFLICT DO NOTHING on both
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Serve every read until the block ends from one connection (one evaluation's
+        gates ask many small questions; a connection each would cost more than the answers).
+        Writes keep their own transactions."""
+        if self._bound is not None:
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._bound = conn
+            try:
+                yield
+            finally:
+                self._bound = None
+
+    @contextmanager
     def _reading(self) -> Iterator[Connection]:
         if self._bound is not None:
             yield self._bound
