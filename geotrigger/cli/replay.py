@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +49,7 @@ from geotrigger.store.history import DatabaseHistory
 from geotrigger.store.places import load_places as stored_places
 from geotrigger.store.places import require_places_table
 from geotrigger.store.raw_pings import save_raw_pings
+from geotrigger.store.shadow_history import DatabaseShadowHistory
 from geotrigger.weather.files import load_weather_timeline
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
@@ -186,6 +188,7 @@ def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | M
         weather=weather,
         settings=settings,
         history=history,
+        shadows=None if history is None else partial(DatabaseShadowHistory, history.engine),
         store=store,
     )
 

@@ -32,7 +32,7 @@ spacing a live rule would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from geotrigger.moments.conditions import evaluate_conditions
@@ -103,10 +103,19 @@ def _rank(item: Passed) -> tuple[int, float, str, str]:
 class Decider:
     """Judges candidates against a history it alone writes to."""
 
-    def __init__(self, policy: Policy, history: WritableHistory) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        history: WritableHistory,
+        *,
+        shadows: Callable[[str], WritableHistory] | None = None,
+    ) -> None:
+        """``shadows(rule_id)`` makes the history of a rule's would-be moments (in memory by
+        default; in the database when moments are)."""
         self.gates = build_gates(policy)
         self.history = history
-        self._shadows: dict[str, MemoryHistory] = {}  # by rule id: would-be moments
+        self._new_shadow = shadows or (lambda _rule_id: MemoryHistory())
+        self._shadows: dict[str, WritableHistory] = {}  # by rule id: would-be moments
 
     def decide(self, candidates: Sequence[Candidate]) -> list[Decision]:
         """The decisions of one evaluation (candidates of one event, any consumers), in the
@@ -168,7 +177,7 @@ class Decider:
         """How a consumer ranks for being served first: by their best live candidate."""
         return min((self._would_be(item[0]), _rank(item)) for _, item in items)
 
-    def _view(self, c: Candidate) -> tuple[History, MemoryHistory | None]:
+    def _view(self, c: Candidate) -> tuple[History, WritableHistory | None]:
         """The history a candidate's gates see, and the shadow it would be recorded in.
 
         Every candidate of a rule with a shadow (monitor, or a holdout) sees it: the control
@@ -179,7 +188,9 @@ class Decider:
         rule = c.rule
         if rule.mode is not Mode.MONITOR and rule.suppression.holdout <= 0:
             return self.history, None
-        shadow = self._shadows.setdefault(rule.id, MemoryHistory())
+        shadow = self._shadows.get(rule.id)
+        if shadow is None:
+            shadow = self._shadows[rule.id] = self._new_shadow(rule.id)
         return WithShadow(self.history, shadow), (shadow if self._would_be(c) else None)
 
     def _serve(self, items: list[tuple[int, Passed]], out: list[Decision | None]) -> None:
@@ -187,7 +198,7 @@ class Decider:
         if self._replayed(items, out):
             return
         live: list[tuple[int, Passed]] = []
-        would: dict[str, list[tuple[int, Passed, GateResult, MemoryHistory]]] = {}
+        would: dict[str, list[tuple[int, Passed, GateResult, WritableHistory]]] = {}
         for pos, item in items:
             c, score, conds = item
             view, shadow = self._view(c)

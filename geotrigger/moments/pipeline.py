@@ -22,7 +22,7 @@ change's time.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -65,6 +65,7 @@ class MomentEngine:
         settings: Settings | None = None,
         history: WritableHistory | None = None,
         store: StateStore | None = None,
+        shadows: Callable[[str], WritableHistory] | None = None,
     ) -> None:
         """Bind ``rules`` to ``places`` and build the index wide enough for every rule; device
         state lives in ``store`` and moments in ``history`` (memory by default)."""
@@ -75,7 +76,7 @@ class MomentEngine:
         index = PlaceIndex(places, near_m=near_m, settings=self.settings.index)
         self.engine = Engine(settings=self.settings, index=index, store=store)
         self.history: WritableHistory = history if history is not None else MemoryHistory()
-        self.decider = Decider(rules.policy, self.history)
+        self.decider = Decider(rules.policy, self.history, shadows=shadows)
         self.factory = CandidateFactory(consumers, weather, key=self.settings.privacy.pseudonym_key)
         # the last known value of each device's signals: crossings are judged from it
         self._signals: dict[str, dict[str, float]] = {}

@@ -29,6 +29,7 @@ from geotrigger.store.tables import (
     moments,
     outbox,
     raw_pings,
+    would_be_ledger,
 )
 from geotrigger.store.tables import consumers as consumers_table
 
@@ -117,6 +118,10 @@ def erase_consumer(conn: Connection, *, consumer_id: str) -> dict[str, int]:
         ("moments", delete(moments).where(moments.c.consumer_id == consumer_id)),
         ("decisions", delete(decisions).where(decisions.c.consumer_id == consumer_id)),
         ("exits", delete(exits).where(exits.c.consumer_id == consumer_id)),
+        (
+            "would_be_ledger",
+            delete(would_be_ledger).where(would_be_ledger.c.consumer_id == consumer_id),
+        ),
         ("device_state", delete(device_state).where(device_state.c.device_id.in_(devices))),
         ("raw_pings", delete(raw_pings).where(raw_pings.c.device_id.in_(devices))),
         (

@@ -15,7 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.moments.decision import GateResult, Moment
@@ -34,6 +44,24 @@ def key_text(key: CapKey) -> str:
     if len(text) <= KEY_LENGTH:
         return text
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def moment_keys(moment: Moment, spell_id: str | None) -> list[CapKey]:
+    """Every key a moment counts under: one per cap scope, and its rule at its place."""
+    keys = [
+        cap_key(
+            scope,
+            consumer_id=moment.consumer_id,
+            rule_id=moment.rule_id,
+            place_id=moment.place_id,
+            spell_id=spell_id,
+        )
+        for scope in Scope
+    ]
+    return [
+        *(k for k in keys if k is not None),
+        fired_key(moment.consumer_id, moment.rule_id, moment.place_id),
+    ]
 
 
 def moment_row(moment: Moment, now: datetime) -> dict[str, object]:
@@ -63,6 +91,7 @@ class DatabaseHistory:
         history inside a transaction, for verifying a moment before it is written)."""
         self.engine = engine
         self._bound = connection
+        self._ledger: Table = cap_ledger
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._insert_new = dialect.insert  # INSERT ... ON CONFLICT DO NOTHING on both
 
@@ -104,34 +133,32 @@ class DatabaseHistory:
         """Event times of the moments counted under ``key`` in ``[start_s, end_s)``, sorted."""
         if end_s <= start_s:
             return []
-        query = (
-            select(cap_ledger.c.at_s)
-            .where(*self._window(key, start_s, end_s))
-            .order_by(cap_ledger.c.at_s)
-        )
+        at = self._ledger.c.at_s
+        query = select(at).where(*self._window(key, start_s, end_s)).order_by(at)
         with self._reading() as conn:
             return [float(t) for t in conn.execute(query).scalars()]
 
-    @staticmethod
-    def _window(key: CapKey, start_s: float, end_s: float) -> Sequence[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [cap_ledger.c.key == key_text(key)]
+    def _key_is(self, key: CapKey) -> list[ColumnElement[bool]]:
+        """The rows of ``key`` in this history's ledger."""
+        return [self._ledger.c.key == key_text(key)]
+
+    def _window(self, key: CapKey, start_s: float, end_s: float) -> Sequence[ColumnElement[bool]]:
+        where = self._key_is(key)
         if start_s != float("-inf"):
-            where.append(cap_ledger.c.at_s >= start_s)
+            where.append(self._ledger.c.at_s >= start_s)
         if end_s != float("inf"):
-            where.append(cap_ledger.c.at_s < end_s)
+            where.append(self._ledger.c.at_s < end_s)
         return where
 
     def _before(self, key: CapKey, at_s: float) -> float | None:
-        at = cap_ledger.c.at_s
-        value = self._scalar(
-            select(func.max(at)).where(cap_ledger.c.key == key_text(key), at <= at_s)
-        )
+        at = self._ledger.c.at_s
+        value = self._scalar(select(func.max(at)).where(*self._key_is(key), at <= at_s))
         return None if value is None else float(value)  # type: ignore[arg-type]
 
     def _after(self, key: CapKey, at_s: float, *, strictly: bool) -> float | None:
-        at = cap_ledger.c.at_s
+        at = self._ledger.c.at_s
         bound = at > at_s if strictly else at >= at_s
-        value = self._scalar(select(func.min(at)).where(cap_ledger.c.key == key_text(key), bound))
+        value = self._scalar(select(func.min(at)).where(*self._key_is(key), bound))
         return None if value is None else float(value)  # type: ignore[arg-type]
 
     def _nearest(self, key: CapKey, at_s: float) -> float | None:
@@ -205,17 +232,7 @@ class DatabaseHistory:
         return None
 
     def _write(self, conn: Connection, moment: Moment, spell_id: str | None, now: datetime) -> None:
-        keys = [
-            cap_key(
-                scope,
-                consumer_id=moment.consumer_id,
-                rule_id=moment.rule_id,
-                place_id=moment.place_id,
-                spell_id=spell_id,
-            )
-            for scope in Scope
-        ]
-        keys.append(fired_key(moment.consumer_id, moment.rule_id, moment.place_id))
+        keys = moment_keys(moment, spell_id)
         at_s = moment.at.timestamp()
         stored = conn.execute(
             self._insert_new(moments).values(moment_row(moment, now)).on_conflict_do_nothing()
@@ -224,11 +241,7 @@ class DatabaseHistory:
             return  # a second process stored it first
         conn.execute(
             insert(cap_ledger),
-            [
-                {"key": key_text(k), "at_s": at_s, "moment_id": moment.id}
-                for k in keys
-                if k is not None
-            ],
+            [{"key": key_text(k), "at_s": at_s, "moment_id": moment.id} for k in keys],
         )
         conn.execute(
             insert(outbox).values(

@@ -2,7 +2,8 @@
 
 Every aggregate the engine keeps: places, rule sets (versioned, with the YAML they came from),
 consumers and their devices, device state, decisions (kept for a configured time), moments,
-the frequency-cap ledger, exits (for re-entry), the delivery outbox, weather readings, and raw
+the frequency-cap ledger, the ledger of what monitor and holdout rules would have fired, exits
+(for re-entry), the delivery outbox, weather readings, and raw
 pings (only when keeping them is switched on; deleted after their time to live).
 
 Times are ``timestamp with time zone`` (UTC); event times that caps and cooldowns compare are
@@ -131,6 +132,21 @@ cap_ledger = Table(
     Column("moment_id", String(32), ForeignKey("moments.id", ondelete="CASCADE"), nullable=False),
     UniqueConstraint("key", "moment_id"),
     Index("ix_cap_ledger_key_at_s", "key", "at_s"),
+)
+
+# What monitor rules and holdout groups would have fired: it counts for those rules' own caps,
+# cooldowns and shared limits (see geotrigger.moments.shadow), and nothing is ever sent.
+would_be_ledger = Table(
+    "would_be_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", String(200), nullable=False),  # whose shadow
+    Column("consumer_id", String(200), nullable=False, index=True),  # for erasure
+    Column("key", String(600), nullable=False),
+    Column("at_s", Float, nullable=False),
+    Column("moment_id", String(32), nullable=False),
+    UniqueConstraint("rule_id", "key", "moment_id"),
+    Index("ix_would_be_ledger_rule_id_key_at_s", "rule_id", "key", "at_s"),
 )
 
 exits = Table(

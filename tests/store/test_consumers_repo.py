@@ -31,6 +31,7 @@ from geotrigger.store.tables import (
     moments,
     outbox,
     raw_pings,
+    would_be_ledger,
 )
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -207,6 +208,15 @@ def _history(conn: Connection, consumer: Consumer, device: str, n: int) -> None:
             exits.insert().values(consumer_id=consumer.id, place_id="cafe-1", at_s=900.0 + i)
         )
         conn.execute(raw_pings.insert().values(device_id=device, received_at=NOW, payload={"i": i}))
+        conn.execute(  # what a monitor rule would have fired for the consumer
+            would_be_ledger.insert().values(
+                rule_id="watch",
+                consumer_id=consumer.id,
+                key=f"consumer|{consumer.id}",
+                at_s=1000.0 + i,
+                moment_id=f"would-{moment_id}",
+            )
+        )
     conn.execute(
         device_state.insert().values(
             device_id=device, visits={}, pending={}, recent_ids=[], updated_at=NOW
@@ -214,7 +224,7 @@ def _history(conn: Connection, consumer: Consumer, device: str, n: int) -> None:
     )
 
 
-TABLES = (cap_ledger, outbox, moments, decisions, exits, device_state, raw_pings)
+TABLES = (cap_ledger, outbox, moments, decisions, exits, device_state, raw_pings, would_be_ledger)
 
 
 def _counts(conn: Connection) -> dict[str, int]:
@@ -237,6 +247,7 @@ def test_erasure_deletes_everything_about_one_consumer_only(engine: Engine) -> N
         "moments": 2,
         "decisions": 2,
         "exits": 2,
+        "would_be_ledger": 2,
         "device_state": 1,
         "raw_pings": 2,
         "consumer_devices": 2,
