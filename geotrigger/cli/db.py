@@ -10,12 +10,10 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
-from geotrigger.store.database import connect, parse_url, redacted, shown
+from geotrigger.store.database import database_errors, parse_url, shown, transaction
 from geotrigger.store.retention import prune
 
 
@@ -48,17 +46,11 @@ def database_url(args: argparse.Namespace) -> str:
     return url
 
 
-def _migrate(action: Any, url: str, revision: str) -> None:
-    try:
-        action(url, revision)
-    except (OperationalError, ProgrammingError) as exc:
-        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
-
-
 def run_upgrade(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger db upgrade``."""
     url = database_url(args)
-    _migrate(migrations.upgrade, url, args.revision)
+    with database_errors(url):
+        migrations.upgrade(url, args.revision)
     print(f"{shown(url)}: schema at revision {migrations.current(url)}")
     return 0
 
@@ -66,7 +58,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
 def run_downgrade(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger db downgrade``."""
     url = database_url(args)
-    _migrate(migrations.downgrade, url, args.revision)
+    with database_errors(url):
+        migrations.downgrade(url, args.revision)
     print(f"{shown(url)}: schema at revision {migrations.current(url) or 'base (no tables)'}")
     return 0
 
@@ -74,10 +67,8 @@ def run_downgrade(args: argparse.Namespace) -> int:
 def run_current(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger db current``."""
     url = database_url(args)
-    try:
+    with database_errors(url):
         revision = migrations.current(url)
-    except OperationalError as exc:
-        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
     print(f"{shown(url)}: {revision or 'no schema yet (run: geotrigger db upgrade)'}")
     return 0
 
@@ -87,19 +78,13 @@ def run_prune(args: argparse.Namespace) -> int:
     transaction; prints the rows deleted per table."""
     url = database_url(args)
     settings = load_settings().retention
-    try:
+    with database_errors(url):
         if migrations.current(url) is None:
             raise ConfigError(
                 f"the database {shown(url)} has no schema yet: run geotrigger db upgrade"
             )
-        engine = connect(url)
-        try:
-            with engine.begin() as conn:
-                deleted = prune(conn, settings=settings, now=datetime.now(UTC))
-        finally:
-            engine.dispose()
-    except (OperationalError, ProgrammingError) as exc:
-        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
+    with transaction(url) as conn:
+        deleted = prune(conn, settings=settings, now=datetime.now(UTC))
     for table, rows in deleted.items():
         print(f"{shown(url)}: {table}: {rows:,} deleted")
     return 0

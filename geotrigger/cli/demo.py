@@ -29,6 +29,7 @@ from geotrigger.cli.replay import (
     record_of,
     settle_heap,
 )
+from geotrigger.config import load_settings
 from geotrigger.engine import SIGNAL_LOST, Event
 from geotrigger.engine.replay import replay
 from geotrigger.errors import ConfigError
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.weather is None:
         args.weather = next(iter(sorted((REPO / "examples" / "weather").glob("*.jsonl"))), None)
     places = load_places(args.places)
-    engine = build_processor(args, places)
+    engine = build_processor(args, places, load_settings())
     assert isinstance(engine, MomentEngine)
     settle_heap()
     items: list[Event | Decision] = []

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
-from geotrigger.errors import ConfigError
 from geotrigger.model import Ping, Rejection
 from geotrigger.places import LoadDefaults, LoadResult, load_places, load_places_strict
 from geotrigger.places.zones import timezone_problem
@@ -212,27 +211,18 @@ def register_apply(sub: Any) -> None:
 
 def run_apply(args: argparse.Namespace) -> int:
     """Print the diff between the files and the database, and apply it unless a dry run."""
-    from sqlalchemy.exc import SQLAlchemyError  # the store's library, needed only here
-
-    from geotrigger.cli.db import database_url, shown
-    from geotrigger.store.database import connect
+    from geotrigger.cli.db import database_url
+    from geotrigger.store.database import transaction
     from geotrigger.store.places import apply_places, diff_places, require_places_table
 
     places = load_places_strict(args.paths, defaults=defaults_from_args(args)).places
     url = database_url(args)
-    engine = connect(url)
-    try:
-        with engine.begin() as conn:
-            require_places_table(conn)
-            if args.dry_run:
-                diff = diff_places(conn, places=places)
-            else:
-                diff = apply_places(conn, places=places, now=datetime.now(UTC))
-    except (SQLAlchemyError, ConfigError) as exc:  # named with the database, no password
-        reason = str(getattr(exc, "orig", None) or exc).strip()
-        raise ConfigError(f"database {shown(url)}: {reason}") from exc
-    finally:
-        engine.dispose()
+    with transaction(url) as conn:
+        require_places_table(conn)
+        if args.dry_run:
+            diff = diff_places(conn, places=places)
+        else:
+            diff = apply_places(conn, places=places, now=datetime.now(UTC))
     _print_diff(diff, {place.id: place.name for place in places})
     if args.dry_run:
         print("dry run: the database was not changed")

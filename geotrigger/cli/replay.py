@@ -14,45 +14,32 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy.exc import OperationalError
 
+from geotrigger.cli.progress import progress_bar
 from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError, PingError
-from geotrigger.model import Ping, Place, Transition
+from geotrigger.model import Place, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.summary import MomentSummary, format_funnels
 from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
-from geotrigger.pings.files import Numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
-from geotrigger.store import migrations
-from geotrigger.store.database import connect, redacted, shown
-from geotrigger.store.decisions import save_decisions
-from geotrigger.store.device_state import DatabaseStateStore
-from geotrigger.store.history import DatabaseHistory
-from geotrigger.store.places import load_places as stored_places
-from geotrigger.store.places import require_places_table
-from geotrigger.store.raw_pings import save_raw_pings
-from geotrigger.store.shadow_history import DatabaseShadowHistory
+from geotrigger.store.durable import Durable
 from geotrigger.weather.files import load_weather_timeline
 
-PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller files finish before a bar would help
 DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
@@ -124,45 +111,30 @@ def load_places(paths: list[Path]) -> list[Place]:
     return list(load_places_strict(paths).places)
 
 
-def _durable(url: str | None) -> tuple[DatabaseStateStore | None, DatabaseHistory | None]:
-    """Device state and history in the database at ``url`` (None: in memory)."""
-    if url is None:
-        return None, None
-    try:
-        revision = migrations.current(url)
-    except OperationalError as exc:
-        raise ConfigError(f"database {shown(url)}: {redacted(str(exc.orig)).strip()}") from exc
-    if revision is None:
-        raise ConfigError(
-            f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
-        )
-    engine = connect(url)
-    return DatabaseStateStore(engine), DatabaseHistory(engine)
+def open_durable(args: argparse.Namespace, settings: Settings) -> Durable | None:
+    """The database of ``--database-url``, when given (it must have its schema)."""
+    url = getattr(args, "database_url", None)
+    return None if url is None else Durable(url, settings)
 
 
-def replay_places(args: argparse.Namespace) -> list[Place]:
-    """The places of ``--places``, else those stored in ``--database-url``."""
+def replay_places(args: argparse.Namespace, durable: Durable | None) -> list[Place]:
+    """The places of ``--places``, else those stored in the database."""
     if args.places is not None:
         return load_places(args.places)
-    url = getattr(args, "database_url", None)
-    if url is None:
+    if durable is None:
         raise ConfigError("give --places PATH, or --database-url URL with places applied to it")
-    engine = connect(url)
-    try:
-        with engine.connect() as conn:
-            require_places_table(conn)
-            places = stored_places(conn)
-    finally:
-        engine.dispose()
-    if not places:
-        raise ConfigError(f"the database {shown(url)} has no places: run geotrigger places apply")
-    return places
+    return durable.places()
 
 
-def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | MomentEngine:
-    """The location engine, or the moment engine when ``--rules`` is given."""
-    settings = load_settings()
-    store, history = _durable(getattr(args, "database_url", None))
+def build_processor(
+    args: argparse.Namespace,
+    places: list[Place],
+    settings: Settings,
+    durable: Durable | None = None,
+) -> Engine | MomentEngine:
+    """The location engine, or the moment engine when ``--rules`` is given; state and moments
+    in ``durable`` when given, else in memory."""
+    store = None if durable is None else durable.state
     if args.rules is None:
         if args.consumers is not None or args.weather is not None:
             raise ConfigError("--consumers and --weather are for rules: add --rules PATH")
@@ -187,20 +159,28 @@ def build_processor(args: argparse.Namespace, places: list[Place]) -> Engine | M
         consumers=consumers,
         weather=weather,
         settings=settings,
-        history=history,
-        shadows=None if history is None else partial(DatabaseShadowHistory, history.engine),
+        history=None if durable is None else durable.history,
+        shadows=None if durable is None else durable.shadow,
         store=store,
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger replay``."""
-    places = replay_places(args)
-    processor = build_processor(args, places)
-    settle_heap()
-    moments = MomentSummary()
-    with _output(args.out) as out:
-        summary = replay_file(processor, args.pings, out, args=args, moments=moments)
+    settings = load_settings()
+    durable = open_durable(args, settings)
+    try:
+        places = replay_places(args, durable)
+        processor = build_processor(args, places, settings, durable)
+        settle_heap()
+        moments = MomentSummary()
+        with _output(args.out) as out:
+            summary = replay_file(
+                processor, args.pings, out, args=args, moments=moments, durable=durable
+            )
+    finally:
+        if durable is not None:
+            durable.close()
     text = format_summary(summary, source=args.pings.name, places=len(places), top=args.top)
     if isinstance(processor, MomentEngine):
         rule_ids = [r.id for r in processor.book.rule_set.rules]
@@ -259,29 +239,27 @@ def replay_file(
     *,
     args: argparse.Namespace,
     moments: MomentSummary | None = None,
+    durable: Durable | None = None,
 ) -> ReplaySummary:
     """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps;
-    decisions are counted into ``moments``."""
+    decisions are counted into ``moments`` and archived in ``durable``."""
     dumps, write = orjson.dumps, out.write
     key = engine.settings.privacy.pseudonym_key if isinstance(engine, MomentEngine) else None
-
-    url = getattr(args, "database_url", None)
-    kept = _Kept(url, engine.settings) if url else None
 
     def sink(items: list[Event | Decision]) -> None:
         if moments is not None:
             moments.count(d for d in items if type(d) is Decision)
         write(b"".join(dumps(record_of(e, key), option=DUMP_OPTIONS) for e in items))
-        if kept is not None:
-            kept.decisions(items)
+        if durable is not None:
+            durable.archive_decisions(items)
 
-    bar = _progress_bar(path)
+    bar = progress_bar(path)
     records = read_numbered(
         path, fmt=args.format, device_id=args.device_id, progress=bar.update if bar else None
     )
+    if durable is not None:
+        records = durable.archive_pings(records)
     try:
-        if kept is not None and kept.keeps_pings:
-            records = kept.pings(records)
         summary = replay(engine, records, sink=sink, now=args.now)
         if isinstance(engine, MomentEngine):
             sink(list(engine.finish(now=args.now)))
@@ -289,45 +267,6 @@ def replay_file(
     finally:
         if bar is not None:
             bar.close()
-        if kept is not None:
-            kept.close()
-
-
-class _Kept:
-    """What a replay with ``--database-url`` stores besides state and moments: each batch's
-    decisions, and the pings as read when keeping raw pings is on. Stored at the wall-clock
-    time, from which their retention counts (``geotrigger db prune``)."""
-
-    PINGS_PER_INSERT = 1000
-
-    def __init__(self, url: str, settings: Settings) -> None:
-        self.engine = connect(url)
-        self.keeps_pings = settings.retention.keep_raw_pings
-
-    def decisions(self, items: list[Event | Decision]) -> None:
-        found = [d for d in items if type(d) is Decision]
-        if found:
-            with self.engine.begin() as conn:
-                save_decisions(conn, decisions=found, now=datetime.now(UTC))
-
-    def pings(self, records: Iterator[Numbered]) -> Iterator[Numbered]:
-        held: list[Ping] = []
-        for numbered in records:
-            if isinstance(numbered[1], Ping):
-                held.append(numbered[1])
-                if len(held) >= self.PINGS_PER_INSERT:
-                    self._save(held)
-                    held = []
-            yield numbered
-        self._save(held)
-
-    def _save(self, pings: list[Ping]) -> None:
-        if pings:
-            with self.engine.begin() as conn:
-                save_raw_pings(conn, pings=pings, received_at=datetime.now(UTC))
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 @contextmanager
@@ -366,38 +305,3 @@ def format_summary(summary: ReplaySummary, *, source: str, places: int, top: int
 
 def _row(label: str, n: int, indent: int = 2) -> str:
     return f"{' ' * indent}{label:<{40 - indent}} {n:>12,}"
-
-
-class _ProgressBar:
-    """A one-line bar on standard error, redrawn at most ten times a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = max(total, 1)
-        self._last = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self._last < 0.1 and done < self.total:
-            return
-        self._last = now
-        share = min(done / self.total, 1.0)
-        filled = int(share * 30)
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%} "
-            f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB"
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
-
-
-def _progress_bar(path: Path) -> _ProgressBar | None:
-    if not sys.stderr.isatty():
-        return None
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        return None  # read_pings reports the file problem itself
-    return _ProgressBar(size) if size >= PROGRESS_MIN_BYTES else None

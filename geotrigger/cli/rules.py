@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-from geotrigger.errors import ConfigError
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import RuleLoadResult, load_rules, load_rules_texts, read_rule_files
 from geotrigger.rules.report import format_finding
@@ -121,28 +120,18 @@ def run_apply(args: argparse.Namespace) -> int:
 
 def _save(args: argparse.Namespace, sources: dict[str, str]) -> list[str]:
     """The lines to print: the diff by rule id and the version (saved unless a dry run)."""
-    from sqlalchemy.exc import SQLAlchemyError  # the store's library, needed only here
-
-    from geotrigger.cli.db import database_url, shown
+    from geotrigger.cli.db import database_url
     from geotrigger.store import rule_sets as repo
-    from geotrigger.store.database import connect
+    from geotrigger.store.database import transaction
 
-    url = database_url(args)
-    engine = connect(url)
-    try:
-        with engine.begin() as conn:
-            repo.require_rule_sets_table(conn)
-            active = repo.active_rule_set(conn)
-            diff = repo.diff_rule_sets(active.sources if active else None, sources)
-            existing = repo.find_rule_set(conn, checksum=repo.rule_set_checksum(sources))
-            saved = existing
-            if not args.dry_run:
-                saved = repo.save_rule_set(conn, sources=sources, now=datetime.now(UTC))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip()
-        raise ConfigError(f"database {shown(url)}: {reason}") from exc
-    finally:
-        engine.dispose()
+    with transaction(database_url(args)) as conn:
+        repo.require_rule_sets_table(conn)
+        active = repo.active_rule_set(conn)
+        diff = repo.diff_rule_sets(active.sources if active else None, sources)
+        existing = repo.find_rule_set(conn, checksum=repo.rule_set_checksum(sources))
+        saved = existing
+        if not args.dry_run:
+            saved = repo.save_rule_set(conn, sources=sources, now=datetime.now(UTC))
     lines = [f"+ {i}" for i in diff.added] + [f"~ {i}" for i in diff.changed]
     lines += [f"- {i}" for i in diff.removed]
     if saved is None:  # a dry run of files never saved

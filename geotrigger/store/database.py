@@ -10,12 +10,14 @@ server is not an error).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from geotrigger.errors import ConfigError
 
@@ -93,6 +95,29 @@ def ensure_database(url: str) -> bool:
             return True
     finally:
         admin.dispose()
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Database failures inside the block become a ConfigError naming the database (without
+    its password): the edges of the program never see SQLAlchemy's exceptions."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise ConfigError(f"database {shown(url)}: {redacted(str(cause)).strip()}") from exc
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Connection]:
+    """A connection to ``url`` inside one transaction (committed when the block ends, rolled
+    back on an error), for the repository functions; failures as :func:`database_errors`."""
+    engine = connect(url)
+    try:
+        with database_errors(url), engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
