@@ -9,14 +9,12 @@ the consumer has no decision there.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from geotrigger.cli.arguments import duration, instant
 from geotrigger.moments.explain import DEFAULT_WINDOW, read_decisions, select, tally, tell
-
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
 def register(subparsers: Any) -> None:
@@ -40,36 +38,6 @@ def register(subparsers: Any) -> None:
         help="how far either side of --at (e.g. 30m, 1h30m, 90s; default 30m)",
     )
     parser.set_defaults(handler=run)
-
-
-def instant(value: str) -> datetime:
-    """An aware UTC time from RFC 3339 (an offset or Z required) or epoch seconds."""
-    try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is neither an RFC 3339 time nor epoch seconds"
-        ) from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset (add Z or +03:00)")
-    return parsed.astimezone(UTC)
-
-
-def duration(value: str) -> timedelta:
-    """A duration such as ``30m``, ``1h30m``, ``90s`` or ``45`` (seconds)."""
-    try:
-        return timedelta(seconds=float(value))
-    except ValueError:
-        pass
-    match = _DURATION.fullmatch(value.strip())
-    if not value.strip() or match is None:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a duration (e.g. 30m, 1h30m, 90s)")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 def run(args: argparse.Namespace) -> int:

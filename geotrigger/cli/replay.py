@@ -23,18 +23,19 @@ from typing import IO, Any
 
 import orjson
 
+from geotrigger.cli.arguments import instant
 from geotrigger.cli.progress import progress_bar
 from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
-from geotrigger.errors import ConfigError, PingError
+from geotrigger.errors import ConfigError
 from geotrigger.model import Place, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.summary import MomentSummary, format_funnels
-from geotrigger.pings import FORMATS, parse_timestamp, read_numbered
+from geotrigger.pings import FORMATS, read_numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
 from geotrigger.store.durable import Durable
@@ -64,7 +65,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--now",
         metavar="TIME",
-        type=_now_arg,
+        type=instant,
         help="judge every ping as if received at TIME (RFC 3339 or epoch seconds); "
         "default: the newest accepted ping time so far",
     )
@@ -97,13 +98,6 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
         "database (made by geotrigger db upgrade), so a replay stopped mid-stream continues "
         "where it was; default: in memory",
     )
-
-
-def _now_arg(text: str) -> datetime:
-    try:
-        return parse_timestamp(text)
-    except PingError as exc:
-        raise argparse.ArgumentTypeError(exc.reason.replace("field 'timestamp'", "--now")) from exc
 
 
 def load_places(paths: list[Path]) -> list[Place]:

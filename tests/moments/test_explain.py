@@ -423,3 +423,28 @@ def test_every_decision_is_told_once_and_counted_once(
     assert [r.at for r in chosen] == sorted(r.at for r in records)
     counted = sum(int(n) for n in re.findall(r"\b(\d+)\b", tally(chosen).split(":", 1)[1]))
     assert counted == len(records)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "inf",  # no window is infinite (it used to crash with an overflow)
+        "-5",  # nor negative
+        "soon",  # nor a word
+    ],
+)
+def test_bad_window_is_a_usage_error(value: str, tmp_path: Path) -> None:
+    """--window takes the durations rules take: argparse refuses anything else (exit 2)."""
+    path = _write(tmp_path / "d.jsonl", [_fired()])
+    args = ["explain", "--decisions", str(path), "--consumer", "c", "--at", "0"]
+    with pytest.raises(SystemExit) as caught:
+        main([*args, "--window", value])
+    assert caught.value.code == 2
+
+
+def test_a_window_of_days_is_accepted() -> None:
+    """The same units as the rules files: 1d is a day either side."""
+    from geotrigger.cli.arguments import duration
+
+    assert duration("1d").total_seconds() == 86_400
+    assert duration("1h30m").total_seconds() == 5_400 and duration("45").total_seconds() == 45
