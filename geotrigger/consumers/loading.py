@@ -21,9 +21,10 @@ import yaml
 
 from geotrigger.consumers.directory import ConsumerDirectory
 from geotrigger.consumers.profile import Consumer
-from geotrigger.consumers.record import build_consumer, did_you_mean
+from geotrigger.consumers.record import build_consumer
 from geotrigger.errors import ConsumerError, PlaceError, Where
 from geotrigger.places.yaml_nodes import child, key_line, line_of, parse
+from geotrigger.suggest import did_you_mean
 
 SUFFIXES = (".jsonl", ".yaml", ".yml")
 VERSION = 1

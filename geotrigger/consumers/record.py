@@ -9,14 +9,14 @@ errors end up on terminals and in logs. A device is named by its position in ``d
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from geotrigger.consumers.profile import Affinities, Consumer, Daypart
 from geotrigger.places.zones import timezone_problem
+from geotrigger.suggest import did_you_mean
 
 FIELDS = ("id", "devices", "timezone", "consent", "segments", "traits", "affinities", "dayparts")
 DAYPARTS = tuple(part.value for part in Daypart)
@@ -28,12 +28,6 @@ class Problem:
 
     field: str | None
     reason: str
-
-
-def did_you_mean(word: object, vocabulary: Iterable[str]) -> str:
-    """A ``" (did you mean 'x'?)"`` hint for a misspelt name, or an empty string."""
-    guess = difflib.get_close_matches(str(word), list(vocabulary), n=1)
-    return f" (did you mean {guess[0]!r}?)" if guess else ""
 
 
 def _kind(value: object) -> str:

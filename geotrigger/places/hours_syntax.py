@@ -13,12 +13,12 @@ raises :class:`~geotrigger.errors.HoursError` naming the token and its column.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import NoReturn
 
 from geotrigger.errors import HoursError
+from geotrigger.suggest import closest
 
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -322,5 +322,5 @@ def _unknown_word(word: str) -> str:
         guess = word[:3].title()  # "June"
     else:
         vocabulary = [*DAYS, *MONTHS, *STATES, *HOLIDAYS]
-        guess = next(iter(difflib.get_close_matches(word, vocabulary, n=1)), None)
+        guess = closest(word, vocabulary)
     return f"unknown word (did you mean {guess!r}?)" if guess else "unknown word"

@@ -6,7 +6,6 @@ line, and the values are constructed from those same nodes (safe types only).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from geotrigger.places.findings import Finding, error
 from geotrigger.places.raw import Key, RawPlace
 from geotrigger.places.yaml_nodes import as_number, child, key_line, line_of, parse, scalar_text
 from geotrigger.places.zones import timezone_problem
+from geotrigger.suggest import did_you_mean
 
 VERSION = 1
 TOP_KEYS = ("version", "defaults", "places", "description", "attribution")
@@ -168,9 +168,7 @@ def _unknown_keys(
     for key in data:
         if key in allowed:
             continue
-        guess = difflib.get_close_matches(str(key), allowed, n=1)
-        expected = f" (expected one of {', '.join(allowed)})"
-        hint = f" (did you mean {guess[0]!r}?)" if guess else expected
+        hint = did_you_mean(key, allowed) or f" (expected one of {', '.join(allowed)})"
         where = Where(source=source, line=key_line(node, str(key)), item_id=item_id)
         findings.append(error("unknown-key", where, f"unknown key {key!r}{hint}"))
     findings.extend(_duplicate_keys(node, source, item_id))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import zoneinfo
 from typing import Any
+
+from geotrigger.suggest import did_you_mean
 
 
 @functools.cache
@@ -21,7 +22,6 @@ def timezone_problem(value: Any) -> str | None:
     if isinstance(value, str) and value in _zones():
         return None
     lower = {z.lower(): z for z in _zones()}
-    guess = [lower[str(value).lower()]] if str(value).lower() in lower else []
-    guess = guess or difflib.get_close_matches(str(value), sorted(_zones()), n=1)
-    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+    same = lower.get(str(value).lower())  # only the case is wrong
+    hint = f" (did you mean {same!r}?)" if same else did_you_mean(value, _zones())
     return f"unknown time zone {value!r}{hint}"

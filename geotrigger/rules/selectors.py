@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from geotrigger.model import Place
 from geotrigger.rules.located import Located
 from geotrigger.rules.report import Report
-from geotrigger.rules.suggest import did_you_mean
+from geotrigger.suggest import did_you_mean
 
 
 def check_selector(loc: Located, places: Mapping[str, Place], report: Report) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from geotrigger.rules import durations
 from geotrigger.rules.located import Located
-from geotrigger.rules.suggest import did_you_mean
+from geotrigger.suggest import did_you_mean
 
 Problem = tuple[int | None, str]
 CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"

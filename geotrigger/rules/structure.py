@@ -8,7 +8,7 @@ from typing import Any
 
 from geotrigger.rules.located import Located
 from geotrigger.rules.spec import Enum, Problem, Spec, at_path, shown, with_doc
-from geotrigger.rules.suggest import did_you_mean
+from geotrigger.suggest import did_you_mean
 
 
 @dataclass(frozen=True)

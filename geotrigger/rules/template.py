@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from geotrigger.errors import RuleError
-from geotrigger.rules.suggest import did_you_mean
+from geotrigger.suggest import did_you_mean
 
 TEMPLATE_VARIABLES = (
     "place.id",

@@ -13,16 +13,16 @@ key when known and what is wrong.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from geotrigger.errors import WeatherError, Where
 from geotrigger.model import Place
+from geotrigger.suggest import did_you_mean
 from geotrigger.weather.cells import cell_of, parse_cell
 from geotrigger.weather.reading import NUMERIC_FIELDS, WeatherCondition, WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
@@ -30,11 +30,6 @@ from geotrigger.weather.timeline import WeatherTimeline
 KEY_FIELDS = ("place", "cell", "lat", "lon")
 FIELDS = (*KEY_FIELDS, "observed_at", "valid_until", "condition", "source", *NUMERIC_FIELDS)
 CONDITIONS = tuple(c.value for c in WeatherCondition)
-
-
-def _hint(word: object, vocabulary: Iterable[str]) -> str:
-    guess = difflib.get_close_matches(str(word), list(vocabulary), n=1)
-    return f" (did you mean {guess[0]!r}?)" if guess else ""
 
 
 def load_weather_timeline(
@@ -80,7 +75,7 @@ def _parse_line(
         return None, None
     for name in record:
         if name not in FIELDS:
-            problems.append(f"unknown field {name!r}{_hint(name, FIELDS)}")
+            problems.append(f"unknown field {name!r}{did_you_mean(name, FIELDS)}")
     key = _key(record, cell_m, places, problems)
     return key, _reading(record, problems)
 
@@ -111,7 +106,7 @@ def _place_key(value: Any, places: Mapping[str, Place] | None, problems: list[st
         problems.append(f"field 'place' must be a non-empty string, got {value!r}")
         return None
     if places is not None and value not in places:
-        problems.append(f"unknown place {value!r}{_hint(value, places)}")
+        problems.append(f"unknown place {value!r}{did_you_mean(value, places)}")
     return value
 
 
@@ -170,7 +165,7 @@ def _labels(record: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     if condition in CONDITIONS:
         values["condition"] = WeatherCondition(condition)
     elif condition is not None:
-        problems.append(f"unknown condition {condition!r}{_hint(condition, CONDITIONS)}")
+        problems.append(f"unknown condition {condition!r}{did_you_mean(condition, CONDITIONS)}")
     source = record.get("source")
     if isinstance(source, str) and source:
         values["source"] = source

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from geotrigger.errors import RuleError
 from geotrigger.rules.durations import format_duration, parse_duration
-from geotrigger.rules.suggest import did_you_mean
+from geotrigger.suggest import did_you_mean
 from geotrigger.rules.template import TEMPLATE_VARIABLES, compile_template
 
 
