@@ -18,37 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.engine.state import DeviceState, PendingEnter, StateStore, Visit
 from geotrigger.model import Ping
+from geotrigger.store.pings import ping_document, ping_from_document
 from geotrigger.store.tables import device_state
-
-
-def ping_document(ping: Ping) -> dict[str, Any]:
-    """A ping as JSON: every field, its time as epoch seconds (exact) and RFC 3339."""
-    return {
-        "device_id": ping.device_id,
-        "lat": ping.lat,
-        "lon": ping.lon,
-        "epoch_s": ping.epoch_s,
-        "id": ping.id,
-        "accuracy_m": ping.accuracy_m,
-        "speed_mps": ping.speed_mps,
-        "consumer_id": ping.consumer_id,
-        "signals": dict(ping.signals),
-    }
-
-
-def ping_from_document(doc: Mapping[str, Any]) -> Ping:
-    """The ping :func:`ping_document` wrote."""
-    return Ping(
-        device_id=doc["device_id"],
-        lat=doc["lat"],
-        lon=doc["lon"],
-        timestamp=datetime.fromtimestamp(doc["epoch_s"], UTC),
-        id=doc["id"],
-        accuracy_m=doc["accuracy_m"],
-        speed_mps=doc["speed_mps"],
-        consumer_id=doc["consumer_id"],
-        signals=doc["signals"],
-    )
 
 
 def _visit_document(visit: Visit) -> dict[str, Any]:

@@ -10,34 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
 from geotrigger.model import Ping
+from geotrigger.store.pings import ping_document
 from geotrigger.store.tables import raw_pings
-
-
-def ping_payload(ping: Ping) -> dict[str, Any]:
-    """Every field of the ping as JSON; the time as RFC 3339 (``...Z``, microseconds if any)."""
-    return {
-        "device_id": ping.device_id,
-        "id": ping.id,
-        "timestamp": ping.timestamp.isoformat().replace("+00:00", "Z"),
-        "lat": ping.lat,
-        "lon": ping.lon,
-        "accuracy_m": ping.accuracy_m,
-        "speed_mps": ping.speed_mps,
-        "consumer_id": ping.consumer_id,
-        "signals": dict(ping.signals),
-    }
 
 
 def save_raw_pings(conn: Connection, *, pings: Iterable[Ping], received_at: dt.datetime) -> int:
     """Store the pings as received at ``received_at`` (one multi-row insert); how many."""
     when = _utc(received_at)
     rows = [
-        {"device_id": p.device_id, "received_at": when, "payload": ping_payload(p)} for p in pings
+        {"device_id": p.device_id, "received_at": when, "payload": ping_document(p)} for p in pings
     ]
     if rows:
         conn.execute(insert(raw_pings), rows)
