@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 from geotrigger.moments.history import CapKey, History
 
 
-def _nearest(a: float | None, b: float | None, at_s: float) -> float | None:
+def _best(a: float | None, b: float | None, pick: Callable[[list[float]], float]) -> float | None:
+    """``pick`` of the times either history found (None: neither found one)."""
     found = [t for t in (a, b) if t is not None]
-    return min(found, key=lambda t: abs(t - at_s)) if found else None
+    return pick(found) if found else None
+
+
+def _nearest_to(at_s: float) -> Callable[[list[float]], float]:
+    return lambda found: min(found, key=lambda t: abs(t - at_s))
 
 
 class WithShadow:
@@ -42,10 +48,10 @@ class WithShadow:
 
     def nearest_moment_s(self, consumer_id: str, at_s: float) -> float | None:
         """The consumer's moment nearest ``at_s``, sent or would-be."""
-        return _nearest(
+        return _best(
             self.real.nearest_moment_s(consumer_id, at_s),
             self.shadow.nearest_moment_s(consumer_id, at_s),
-            at_s,
+            _nearest_to(at_s),
         )
 
     def nearest_fired_s(
@@ -53,31 +59,25 @@ class WithShadow:
     ) -> float | None:
         """This rule's moment here nearest ``at_s``, sent or would-be."""
         ids = (consumer_id, rule_id, place_id, at_s)
-        return _nearest(self.real.nearest_fired_s(*ids), self.shadow.nearest_fired_s(*ids), at_s)
+        return _best(
+            self.real.nearest_fired_s(*ids), self.shadow.nearest_fired_s(*ids), _nearest_to(at_s)
+        )
 
     def last_fired_before_s(
         self, consumer_id: str, rule_id: str, place_id: str, at_s: float
     ) -> float | None:
         """This rule's latest moment here at or before ``at_s``, sent or would-be."""
         ids = (consumer_id, rule_id, place_id, at_s)
-        found = [
-            t
-            for t in (self.real.last_fired_before_s(*ids), self.shadow.last_fired_before_s(*ids))
-            if t is not None
-        ]
-        return max(found) if found else None
+        return _best(
+            self.real.last_fired_before_s(*ids), self.shadow.last_fired_before_s(*ids), max
+        )
 
     def next_fired_after_s(
         self, consumer_id: str, rule_id: str, place_id: str, at_s: float
     ) -> float | None:
         """This rule's first moment here after ``at_s``, sent or would-be."""
         ids = (consumer_id, rule_id, place_id, at_s)
-        found = [
-            t
-            for t in (self.real.next_fired_after_s(*ids), self.shadow.next_fired_after_s(*ids))
-            if t is not None
-        ]
-        return min(found) if found else None
+        return _best(self.real.next_fired_after_s(*ids), self.shadow.next_fired_after_s(*ids), min)
 
     def has_moment(self, moment_id: str) -> bool:
         """Whether a moment with this id was sent (would-be moments are not moments)."""
