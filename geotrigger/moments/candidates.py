@@ -10,7 +10,7 @@ and time; both keyed as :mod:`geotrigger.privacy` says.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from geotrigger.consumers.directory import ConsumerDirectory
@@ -22,6 +22,11 @@ from geotrigger.privacy import pseudonym
 from geotrigger.rules.model import Rule, TriggerKind
 from geotrigger.weather.reading import WeatherChange
 from geotrigger.weather.timeline import WeatherTimeline
+
+
+def utc(ts: float) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def event_key(ping_id: str | None, device_id: str, at: datetime, key: str = "") -> str:

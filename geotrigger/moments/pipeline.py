@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
@@ -31,25 +31,21 @@ from geotrigger.config import Settings
 from geotrigger.consumers.directory import ConsumerDirectory
 from geotrigger.engine import SIGNAL_LOST, Engine, Event, StateStore
 from geotrigger.model import Ping, Place, Transition, TransitionKind
-from geotrigger.moments.candidates import CandidateFactory, Fix, event_key
+from geotrigger.moments.candidates import CandidateFactory, Fix, utc
 from geotrigger.moments.decider import Decider
 from geotrigger.moments.decision import Candidate, Decision
 from geotrigger.moments.history import WritableHistory
 from geotrigger.moments.memory_history import MemoryHistory
 from geotrigger.moments.rulebook import RuleBook
-from geotrigger.moments.triggers import signal_fires
+from geotrigger.moments.signal_watch import SignalWatch
 from geotrigger.moments.weather_watch import WeatherWatch
-from geotrigger.rules.model import Rule, RuleSet, SignalTrigger, TriggerKind
+from geotrigger.rules.model import RuleSet, TriggerKind
 from geotrigger.spatial import PlaceIndex
 from geotrigger.weather.reading import WeatherChange
 from geotrigger.weather.timeline import WeatherTimeline
 
 Record = Event | Decision
 GroupKey = tuple[str, float]  # (device id, event epoch seconds)
-
-
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 class MomentEngine:
@@ -78,9 +74,10 @@ class MomentEngine:
         self.history: WritableHistory = history if history is not None else MemoryHistory()
         self.decider = Decider(rules.policy, self.history, shadows=shadows)
         self.factory = CandidateFactory(consumers, weather, key=self.settings.privacy.pseudonym_key)
-        # the last known value of each device's signals: crossings are judged from it
-        self._signals: dict[str, dict[str, float]] = {}
-        self._signal_memory_s = self.settings.transitions.signal_lost_s or math.inf
+        memory_s = self.settings.transitions.signal_lost_s or math.inf
+        self.signals = (
+            SignalWatch(self.book, self.factory, memory_s) if self.book.signal_rules else None
+        )
         self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
         if self.watch is not None and not self.watch.rules:
             self.watch = None
@@ -164,8 +161,10 @@ class MomentEngine:
             if last is not None:
                 last[ping.device_id] = fix
         groups = self._transition_groups(events, fixes, now)
-        if self.book.signal_rules:
-            self._signal_groups(fixes, now, groups)
+        if self.signals is not None:
+            judged = ((key, fix, ts) for key, (fix, ts) in fixes.items())
+            for key, candidates in self.signals.candidates(judged, now, self._near).items():
+                groups.setdefault(key, []).extend(candidates)
         for key in sorted(groups, key=lambda k: k[1]):
             events += self._evaluate(groups[key])
         return events
@@ -192,7 +191,7 @@ class MomentEngine:
             if event.kind is TransitionKind.EXIT:
                 group.append(event)  # recorded before the group is decided
             place = book.places[event.place_id]
-            when = now or _utc(judged)
+            when = now or utc(judged)
             group += (
                 build(rule, place, event, fix, when)
                 for rule in book.for_transition(TriggerKind(event.kind.value), event.place_id)
@@ -208,62 +207,6 @@ class MomentEngine:
             if device == event.device_id and ts > event.at.timestamp()
         ]
         return min(after, default=max(self.engine.event_clock, event.at.timestamp()))
-
-    def _signal_groups(
-        self,
-        fixes: dict[GroupKey, tuple[Fix, float]],
-        now: datetime | None,
-        groups: dict[GroupKey, list[Candidate | Transition]],
-    ) -> None:
-        crossings = []
-        for key, (fix, judged) in fixes.items():
-            if fix.ping.signals:
-                crossings += [(key, fix, judged, rule) for rule in self._crossed(fix)]
-        if not crossings:
-            return
-        near = self._near([c[1] for c in crossings])
-        for (key, fix, judged, rule), nearby in zip(crossings, near, strict=True):
-            assert isinstance(rule.trigger, SignalTrigger)
-            chosen, reach = self.book.chosen[rule.id], rule.trigger.within_m
-            ping = fix.ping
-            groups.setdefault(key, []).extend(
-                self.factory.build(
-                    rule,
-                    self.book.places[place_id],
-                    trigger=TriggerKind.SIGNAL,
-                    device_id=ping.device_id,
-                    consumer_id=ping.consumer_id,
-                    at=ping.timestamp,
-                    now=now or _utc(judged),
-                    key=event_key(ping.id, ping.device_id, ping.timestamp, self.factory.key),
-                    fix=fix,
-                    distance_m=distance,
-                )
-                for place_id, distance in nearby
-                if place_id in chosen and distance <= reach
-            )
-
-    def _crossed(self, fix: Fix) -> list[Rule]:
-        """The signal rules whose threshold the fix's ping crosses; remembers its values.
-
-        A device's last known values last while it keeps reporting (fixes without the
-        wearable's data in between do not erase them) and are forgotten when it falls silent
-        for longer than ``signal_lost_s``, or has no accepted fix before this one."""
-        ping, prev = fix.ping, fix.prev
-        if prev is None or ping.epoch_s - prev.epoch_s > self._signal_memory_s:
-            self._signals.pop(ping.device_id, None)
-        elif ping.device_id not in self._signals:
-            # a restart: the device's previous ping (from its stored state) is all we know
-            self._signals[ping.device_id] = dict(prev.signals)
-        known = self._signals.setdefault(ping.device_id, {})
-        crossed = []
-        for rule in self.book.signal_rules:
-            trigger = rule.trigger
-            assert isinstance(trigger, SignalTrigger)
-            if signal_fires(trigger, known.get(trigger.signal), ping):
-                crossed.append(rule)
-        known.update(ping.signals)
-        return crossed
 
     def _near(self, fixes: Sequence[Fix]) -> list[list[tuple[str, float]]]:
         """Places (id, metres outside) within the widest rule reach of each fix."""
