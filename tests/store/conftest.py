@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from geotrigger.store.database import ensure_database
+from geotrigger.store import migrations
+from geotrigger.store.database import connect, ensure_database
 from tests.conftest import require
 
 SERVER_URL = os.environ.get(
@@ -48,3 +49,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'geotrigger.sqlite3'}"
         return
     yield from _fresh_postgres()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty database of each kind (see ``database_url``), connected."""
+    migrations.upgrade(database_url)
+    engine = connect(database_url)
+    yield engine
+    engine.dispose()

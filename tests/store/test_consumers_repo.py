@@ -5,14 +5,12 @@ SQLite and on real PostGIS."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from geotrigger.consumers import LOCATION_MARKETING, Affinities, Consumer, Daypart
 from geotrigger.errors import ConsumerError
-from geotrigger.store import migrations
 from geotrigger.store.consumers import (
     erase_consumer,
     load_consumer,
@@ -20,7 +18,6 @@ from geotrigger.store.consumers import (
     save_consumer,
     set_consent,
 )
-from geotrigger.store.database import connect
 from geotrigger.store.tables import (
     cap_ledger,
     consumer_devices,
@@ -52,14 +49,6 @@ ANNA = Consumer(
     devices=frozenset({"dev-anna-1", "dev-anna-2"}),
 )
 BORIS = Consumer(id="boris", consent={LOCATION_MARKETING: True}, devices=frozenset({"dev-b"}))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrations.upgrade(database_url)
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.mark.parametrize(

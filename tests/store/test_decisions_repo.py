@@ -5,7 +5,6 @@ SQLite and on real PostGIS."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -19,8 +18,6 @@ from geotrigger.moments.decision import (
     RelevanceScore,
 )
 from geotrigger.rules.model import TriggerKind
-from geotrigger.store import migrations
-from geotrigger.store.database import connect
 from geotrigger.store.decisions import load_decisions, prune_decisions, save_decisions
 from geotrigger.store.tables import decisions
 
@@ -84,14 +81,6 @@ NOT_MATCHED = _decision(
     reason="closed",
     conditions=(ConditionResult(name="open_now", held=False, reason="closed"),),
 )
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrations.upgrade(database_url)
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _as_file_line(decision: Decision) -> dict[str, object]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +56,6 @@ PARK = Place(
 PLAIN = Place(id="plain", name="Plain", geometry=Circle(lat=-33.9, lon=151.2, radius_m=10))
 ANTIMERIDIAN = Place(id="fiji", name="Fiji", geometry=Circle(lat=-17.7, lon=180.0, radius_m=500))
 PLACES = [CAFE, SQUARE_WITH_HOLE, PARK, PLAIN, ANTIMERIDIAN]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated database, empty."""
-    migrations.upgrade(database_url)
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
 
 
 def assert_same_place(got: Place, want: Place) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,6 @@ from geotrigger.model import Ping
 from geotrigger.moments.decision import Decision, Outcome
 from geotrigger.pings import read_numbered
 from geotrigger.rules.model import TriggerKind
-from geotrigger.store import migrations
-from geotrigger.store.database import connect
 from geotrigger.store.decisions import load_decisions, save_decisions
 from geotrigger.store.raw_pings import count_raw_pings, prune_raw_pings, save_raw_pings
 from geotrigger.store.retention import prune
@@ -43,14 +40,6 @@ FULL = Ping(
     signals={"battery": 0.5},
 )
 BARE = Ping(device_id="dev-2", lat=-33.9, lon=151.2, timestamp=T0.replace(microsecond=0))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrations.upgrade(database_url)
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _decision(consumer_id: str) -> Decision:

@@ -4,7 +4,6 @@ text to the same rules as the files. On SQLite and on real PostGIS."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ from geotrigger.errors import RuleError
 from geotrigger.places import load_places_strict
 from geotrigger.rules import load_rules_strict
 from geotrigger.rules.loading import read_rule_files
-from geotrigger.store import migrations
-from geotrigger.store.database import connect
 from geotrigger.store.rule_sets import (
     RuleSetDiff,
     active_rule_set,
@@ -44,14 +41,6 @@ moments:
 
 def moments(rule_id: str = "coffee", cap: int = 1) -> str:
     return RULE.format(id=rule_id, max=cap)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrations.upgrade(database_url)
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_no_rule_set_before_the_first_save(engine: Engine) -> None:
