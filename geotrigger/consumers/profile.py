@@ -87,11 +87,6 @@ class Affinities:
             return self.base[tag], "base"
         return None
 
-    @property
-    def empty(self) -> bool:
-        """True when nothing at all is known."""
-        return not self.base and not any(self.by_daypart.values())
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Consumer:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Container, Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -187,8 +186,3 @@ def _coord_detail(lat: float, lon: float) -> str:
     if not -90.0 <= lat <= 90.0:
         return "latitude is outside [-90, 90]"
     return "longitude is outside [-180, 180]"
-
-
-def epoch(at: datetime) -> float:
-    """Epoch seconds of an aware datetime (the unit the filters compare in)."""
-    return at.astimezone(UTC).timestamp()

@@ -44,10 +44,6 @@ class Obj(Spec):
         """The keys, in the order written in the format."""
         return tuple(f.name for f in self.fields)
 
-    def field(self, name: str) -> Spec:
-        """The spec of key ``name``."""
-        return next(f.spec for f in self.fields if f.name == name)
-
     def optional(self) -> Obj:
         """The same mapping with no key required (for defaults)."""
         return replace(self, fields=tuple(replace(f, required=False) for f in self.fields))
