@@ -207,8 +207,11 @@ class Hysteresis:
         threshold = self._margin + fix.acc
         closed: list[str] = []
         for place_id, visit in state.visits.items():
-            # a handful of near places: a scan of the short list beats building a dict
-            d = distances[place_ids.index(place_id)] if place_id in place_ids else None
+            # a handful of near places: one scan of the short list beats building a dict
+            try:
+                d: float | None = distances[place_ids.index(place_id)]
+            except ValueError:
+                d = None
             if d is None or d > threshold:
                 if self._outside(visit, fix, place_id, d, out):
                     closed.append(place_id)
