@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from geotrigger.errors import RuleError
 from geotrigger.rules.durations import format_duration, parse_duration
-from geotrigger.suggest import did_you_mean
 from geotrigger.rules.template import TEMPLATE_VARIABLES, compile_template
+from geotrigger.suggest import did_you_mean
 
 
 @pytest.mark.parametrize(
