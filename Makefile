@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml providers/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./providers
 	touch $(STAMP)
 
 run: install
@@ -21,8 +21,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check geotrigger tests benchmarks alembic
-	$(BIN)/ruff format --check geotrigger tests benchmarks alembic
+	$(BIN)/ruff check geotrigger providers tests benchmarks alembic
+	$(BIN)/ruff format --check geotrigger providers tests benchmarks alembic
 	$(BIN)/mypy
 
 bench: install
