@@ -1,0 +1,86 @@
+"""What every provider shares: one cell at a time into a :class:`FetchResult` that never
+raises, and the small conversions of values that may be missing, null or odd."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from geotrigger.weather.provider import (
+    Cell,
+    FetchResult,
+    ProviderError,
+    ProviderResponseError,
+)
+from geotrigger.weather.reading import WeatherReading
+
+log = logging.getLogger("geotrigger.providers")
+
+# What a parser may raise on a document that lacks what it expects: turned into a typed error.
+PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def fetch_each(
+    name: str, cells: Sequence[Cell], read: Callable[[Cell], WeatherReading]
+) -> FetchResult:
+    """``read`` each cell; a cell whose read fails ends in ``errors``, never as an exception."""
+    readings: dict[str, WeatherReading] = {}
+    errors: dict[str, ProviderError] = {}
+    for cell in cells:
+        try:
+            readings[cell.key] = read(cell)
+        except ProviderError as exc:
+            errors[cell.key] = exc
+        except PARSE_ERRORS as exc:
+            errors[cell.key] = unreadable(name, exc, cell=cell.key)
+    _log_errors(name, errors)
+    return FetchResult(readings=readings, errors=errors)
+
+
+def fail_all(name: str, cells: Iterable[Cell], error: ProviderError) -> dict[str, ProviderError]:
+    """The same error for every cell of a request that failed as a whole."""
+    return {cell.key: error for cell in cells}
+
+
+def unreadable(name: str, exc: BaseException, *, cell: str | None = None) -> ProviderError:
+    """A parser's exception as a typed error naming what was missing or wrong."""
+    what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+    return ProviderResponseError(name, f"the response cannot be read: {what}", cell=cell)
+
+
+def _log_errors(name: str, errors: Mapping[str, ProviderError]) -> None:
+    if errors:
+        kinds = sorted({e.kind for e in errors.values()})
+        log.warning("provider %s: %d cell(s) without a reading (%s)", name, len(errors), kinds)
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for a missing, null, non-numeric or non-finite value."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    result = float(value)
+    return result if math.isfinite(result) else None
+
+
+def clamp(value: float | None, low: float, high: float) -> float | None:
+    """``value`` kept within [low, high] (providers round past the ends), None stays None."""
+    return None if value is None else min(high, max(low, value))
+
+
+def non_negative(value: float | None) -> float | None:
+    """None for a negative value that cannot be (a sentinel such as -1 or -9999)."""
+    return None if value is None or value < 0 else value
+
+
+def utc_time(text: Any) -> datetime:
+    """An ISO 8601 time as UTC; a time without an offset is taken as UTC (as providers asked
+    for UTC send it). ValueError when it is not a time."""
+    if not isinstance(text, str):
+        raise ValueError(f"a time must be text, got {type(text).__name__}")
+    stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC)
