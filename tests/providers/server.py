@@ -33,13 +33,15 @@ def fixture_path(name: str) -> Path:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
     """One response: status, headers, body; ``delay_s`` before the headers are sent (a read
-    timeout), ``truncate`` sends only the first that many bytes of the body and closes."""
+    timeout), ``truncate`` sends only the first that many bytes of the body and closes,
+    ``drop`` closes the connection without sending any response (a connection failure)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     truncate: int | None = None
+    drop: bool = False
 
     @classmethod
     def json(cls, document: Any, status: int = 200, **headers: str) -> Reply:
@@ -104,6 +106,9 @@ class FixtureServer:
                 )
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 body = reply.body
                 try:
                     self.send_response(reply.status)
@@ -126,7 +131,10 @@ class FixtureServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: shutting down waits for the next poll.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -1,0 +1,584 @@
+"""HTTP for weather providers: one ``requests`` session per provider, and everything a
+scheduler needs to survive a provider's bad day.
+
+:class:`HttpClient` sends GETs with the connect and read timeouts of its
+:class:`ProviderConfig` and the configured ``User-Agent``, and turns every way a request can go
+wrong into one of the typed errors of :mod:`geotrigger.weather.provider`, so a provider never
+lets a ``requests`` exception escape:
+
+* **Retries.** Only timeouts, connection failures, 429 and 5xx are retried, at most
+  ``max_attempts`` tries in all. Before retry ``n`` (0-based) the client waits
+  ``rng() * min(max_backoff_s, backoff_s * 2**n)`` (full jitter, so that many clients do not
+  retry in step), or the ``Retry-After`` (seconds or an HTTP date) when that is longer. A
+  ``Retry-After`` longer than ``max_backoff_s`` is not waited for: a 429 raises
+  :class:`ProviderRateLimitedError` (with ``retry_after_s``) and a 5xx
+  :class:`ProviderUnavailableError` at once. After the last try a 429 is
+  :class:`ProviderRateLimitedError`, anything else :class:`ProviderUnavailableError`, named
+  by its last status or failure ("read timed out after 3 attempts").
+* **A body cut short.** A response whose body stops early (the connection closes before the
+  ``Content-Length`` is read, a broken chunked or gzip stream) is a connection failure, not a
+  bad document: it is retried like one, and ends in :class:`ProviderUnavailableError` (it
+  says nothing about what the provider would send, and counts towards the breaker). A body
+  that arrives whole but holds truncated or garbage JSON is
+  :class:`ProviderResponseError`, raised by :meth:`HttpResponse.json`.
+* **Refusals.** A 4xx other than 429 (and a 304 without a cached copy) is
+  :class:`ProviderConfigError`, not retried, with the status and what the body says
+  (``message``, ``reason``, ``detail`` or ``title`` of a JSON body, else its first text),
+  shortened to about 200 characters.
+* **Circuit breaker.** Every request that ends in an error after its retries is one failure;
+  ``breaker_failures`` consecutive ones open the circuit: requests then fail fast with
+  :class:`ProviderUnavailableError` ("circuit open ...") and send nothing for
+  ``breaker_reset_s``. Then the circuit is half-open: the next request is a trial; success
+  closes the circuit, failure opens it again. A :class:`ProviderConfigError` is not an outage:
+  the provider answered, so it counts as a success for the breaker.
+* **Rate limit.** A token bucket of ``rate_per_s`` tokens per second (capacity
+  ``max(1, rate_per_s)``) per client; every attempt, retries included, takes a token and waits
+  for one when there is none. It never fails.
+* **Conditional GETs** (``conditional=True``). The last 200 per URL (query included) is kept
+  with its ``Last-Modified`` and ``Expires``. Before ``Expires`` the cached response is
+  returned without a request; after it the request carries ``If-Modified-Since``, and a 304
+  returns the cached response (with the headers of the 304 merged in, so a new ``Expires``
+  counts). Responses served from the cache have ``not_modified`` set.
+* **No secrets.** URLs in errors, logs and :attr:`HttpResponse.url` carry no query string
+  (keys travel there), and the API key's value is replaced by ``***`` in every message and in
+  ``repr``. Errors are raised without the ``requests`` exception as their cause, since those
+  repeat the full URL.
+
+Retries and breaker changes are logged (logger ``geotrigger.providers.http``), one line each,
+with the provider's name, the status or failure and the delay.
+
+``clock``, ``sleep``, ``rng`` and ``now`` are injectable so tests run backoff, rate limits,
+the breaker and ``Expires`` without waiting. A client is not thread-safe: one scheduler job
+uses it at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from geotrigger.weather.provider import (
+    ProviderConfig,
+    ProviderConfigError,
+    ProviderError,
+    ProviderRateLimitedError,
+    ProviderResponseError,
+    ProviderUnavailableError,
+)
+
+Params = Mapping[str, str | int | float]
+BreakerState = Literal["closed", "open", "half-open"]
+
+log = logging.getLogger("geotrigger.providers.http")
+
+MASK = "***"
+SUMMARY_CHARS = 200  # how much of an error body a message quotes
+# Headers that describe a body: a 304 has none of its own, the cached body keeps its own.
+_BODY_HEADERS = frozenset(
+    {"content-length", "content-encoding", "content-type", "transfer-encoding"}
+)
+# requests' ways of saying that the body stopped early or could not be decoded.
+_BODY_CUT_SHORT = (
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+# requests' ways of saying that the URL itself is wrong: the settings, not the provider.
+_BAD_URL = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.URLRequired,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse:
+    """A response that passed the checks: status 200 (or a cached one on 304).
+
+    ``provider`` and ``cell`` name where it came from in the errors :meth:`json` raises.
+    """
+
+    status: int
+    url: str  # without the query string (it may hold a key)
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    not_modified: bool = False  # served from the cache (304, or before Expires)
+    provider: str = "http"
+    cell: str | None = None
+
+    def json(self) -> Any:
+        """The body as JSON; :class:`ProviderResponseError` for HTML, truncated or garbage."""
+        if not self.body.strip():
+            raise self._unreadable(f"an empty body instead of JSON from {self.url}")
+        if _looks_like_html(self.headers.get("content-type", ""), self.body):
+            raise self._unreadable(
+                f"an HTML page instead of JSON from {self.url} (HTTP {self.status}): "
+                f"{summarise_body(self.body)}"
+            )
+        try:
+            return json.loads(self.body)
+        except json.JSONDecodeError as exc:
+            raise self._unreadable(_json_problem(exc, self.url)) from None
+        except ValueError as exc:  # bytes that are not UTF-8/16/32
+            raise self._unreadable(f"a body that is not text from {self.url}: {exc}") from None
+
+    def _unreadable(self, reason: str) -> ProviderResponseError:
+        return ProviderResponseError(self.provider, reason, cell=self.cell)
+
+
+def _looks_like_html(content_type: str, body: bytes) -> bool:
+    """An error page from a proxy or a load balancer, whatever its status."""
+    return "text/html" in content_type.lower() or body.lstrip().startswith(b"<")
+
+
+def _json_problem(exc: json.JSONDecodeError, url: str) -> str:
+    """Where the JSON went wrong; a document that stops early is called truncated."""
+    where = f"line {exc.lineno}, column {exc.colno} (char {exc.pos})"
+    if exc.pos >= len(exc.doc.rstrip()):
+        return f"truncated JSON from {url}: it ends at {where}: {exc.msg}"
+    return f"invalid JSON from {url} at {where}: {exc.msg}"
+
+
+def summarise_body(body: bytes, limit: int = SUMMARY_CHARS) -> str:
+    """What an error body says, in one short line: the ``message``, ``reason``, ``detail`` or
+    ``title`` of a JSON object, else the body's text without HTML tags."""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        for key in ("message", "reason", "detail", "title"):
+            value = document.get(key)
+            if isinstance(value, str) and value.strip():
+                text = value
+                break
+    else:
+        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.S | re.I)
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    if not text:
+        return "(empty body)"
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def retry_after_s(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` in seconds from ``now``: integer seconds or an HTTP date; None when
+    missing or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        when = http_date(text)
+        return None if when is None else max(0.0, (when - now).total_seconds())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date (``Expires``, ``Retry-After``) as an aware UTC time, None when it is not
+    one (``Expires: 0`` and ``-1`` mean already expired: the caller revalidates)."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """One attempt that may be retried: what went wrong, and what the provider asked for."""
+
+    what: str  # "HTTP 503", "read timed out", ...
+    status: int | None = None
+    retry_after_s: float | None = None
+    detail: str = ""  # what the body said, briefly
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """The last 200 of a URL, for conditional GETs."""
+
+    response: HttpResponse
+    last_modified: str | None
+    expires: datetime | None
+
+    def fresh(self, now: datetime) -> bool:
+        return self.expires is not None and now < self.expires
+
+
+class _TokenBucket:
+    """At most ``rate_per_s`` takes per second on average, bursts up to the capacity. A take
+    without a token borrows one and sleeps until it is paid back, so it never loops on a clock
+    that a fake ``sleep`` does not move."""
+
+    def __init__(
+        self, rate_per_s: float, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> None:
+        self._rate, self._clock, self._sleep = rate_per_s, clock, sleep
+        self._capacity = max(1.0, rate_per_s)
+        self._tokens = self._capacity
+        self._updated = clock()
+
+    def take(self) -> None:
+        now = self._clock()
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(self._capacity, self._tokens + elapsed * self._rate)
+        self._updated = now
+        self._tokens -= 1.0
+        if self._tokens < 0:
+            self._sleep(-self._tokens / self._rate)
+
+
+class _CircuitBreaker:
+    """Consecutive failed requests open the circuit for ``reset_s``; then one trial request
+    closes it again or re-opens it."""
+
+    def __init__(
+        self, provider: str, failures: int, reset_s: float, clock: Callable[[], float]
+    ) -> None:
+        self._provider, self._threshold, self._reset_s, self._clock = (
+            provider,
+            failures,
+            reset_s,
+            clock,
+        )
+        self._state: BreakerState = "closed"
+        self._failures = 0
+        self._opened_at = 0.0
+
+    @property
+    def state(self) -> BreakerState:
+        """The state now: an open circuit whose time is up reads as half-open."""
+        if self._state == "open" and self._remaining_s() <= 0:
+            return "half-open"
+        return self._state
+
+    def admit(self, cell: str | None) -> None:
+        """Let a request through, or fail fast while the circuit is open."""
+        if self._state != "open":
+            return
+        remaining = self._remaining_s()
+        if remaining > 0:
+            raise ProviderUnavailableError(
+                self._provider,
+                f"circuit open after {self._failures} consecutive failed requests; "
+                f"next trial in {remaining:.0f} s",
+                cell=cell,
+            )
+        self._state = "half-open"
+        log.info("provider %s: circuit half-open, sending one trial request", self._provider)
+
+    def succeeded(self) -> None:
+        if self._state != "closed":
+            log.info("provider %s: circuit closed, the trial request succeeded", self._provider)
+        self._state, self._failures = "closed", 0
+
+    def failed(self, reason: str) -> None:
+        self._failures += 1
+        if self._state == "half-open" or self._failures >= self._threshold:
+            self._state, self._opened_at = "open", self._clock()
+            log.warning(
+                "provider %s: circuit open for %g s after %d consecutive failed requests "
+                "(last: %s)",
+                self._provider,
+                self._reset_s,
+                self._failures,
+                reason,
+            )
+
+    def _remaining_s(self) -> float:
+        return self._opened_at + self._reset_s - self._clock()
+
+
+def _check_config(config: ProviderConfig) -> None:
+    """Refuse settings the client cannot work with, naming the setting."""
+    positive = {
+        "connect_timeout_s": config.connect_timeout_s,
+        "read_timeout_s": config.read_timeout_s,
+        "rate_per_s": config.rate_per_s,
+    }
+    for name, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ProviderConfigError(config.name, f"{name} must be a positive number: {value!r}")
+    for name, value in {
+        "backoff_s": config.backoff_s,
+        "max_backoff_s": config.max_backoff_s,
+        "breaker_reset_s": config.breaker_reset_s,
+    }.items():
+        if not (math.isfinite(value) and value >= 0):
+            raise ProviderConfigError(config.name, f"{name} must be 0 or more: {value!r}")
+    for name, count in {
+        "max_attempts": config.max_attempts,
+        "breaker_failures": config.breaker_failures,
+    }.items():
+        if count < 1:
+            raise ProviderConfigError(config.name, f"{name} must be at least 1: {count!r}")
+
+
+class HttpClient:
+    """One provider's HTTP: session, timeouts, retries, breaker, rate limit, cache."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        default_base_url: str,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        now: Callable[[], datetime] = _utc_now,
+        session: requests.Session | None = None,
+    ) -> None:
+        """``config.base_url`` (without a trailing slash) or ``default_base_url``; the session
+        sends ``config.user_agent`` when set. ``clock``, ``sleep`` and ``rng`` are injectable
+        so tests can run backoff without waiting; ``now`` (aware UTC wall-clock time) is what
+        ``Expires`` and ``Retry-After`` dates are compared with."""
+        _check_config(config)
+        self._config = config
+        self._name = config.name
+        self._base_url = (config.base_url or default_base_url).rstrip("/")
+        self._sleep, self._rng, self._now = sleep, rng, now
+        self._session = session if session is not None else requests.Session()
+        if config.user_agent:
+            self._session.headers["User-Agent"] = config.user_agent
+        self._timeout = (config.connect_timeout_s, config.read_timeout_s)
+        self._bucket = _TokenBucket(config.rate_per_s, clock, sleep)
+        self._breaker = _CircuitBreaker(
+            config.name, config.breaker_failures, config.breaker_reset_s, clock
+        )
+        self._cache: dict[str, _Cached] = {}
+        self._secrets = _secret_forms(config.api_key)
+
+    @property
+    def base_url(self) -> str:
+        """The URL that relative paths are joined to, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def breaker_state(self) -> BreakerState:
+        """The circuit breaker's state, for metrics and tests: ``closed``, ``open`` or
+        ``half-open`` (an open circuit whose time is up, waiting for its trial request)."""
+        return self._breaker.state
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        cell: str | None = None,
+        conditional: bool = False,
+    ) -> HttpResponse:
+        """GET ``base_url + path`` (``path`` may also be an absolute URL, as NWS links are);
+        raises the typed errors above, naming ``cell`` when given."""
+        url = self._url(path, params)
+        cached = self._cache.get(url) if conditional else None
+        if cached is not None and cached.fresh(self._now()):
+            return replace(cached.response, not_modified=True, cell=cell)
+        self._breaker.admit(cell)
+        request_headers = dict(headers or {})
+        if cached is not None and cached.last_modified:
+            request_headers["If-Modified-Since"] = cached.last_modified
+        try:
+            response = self._send(url, request_headers, cell, cached)
+        except ProviderConfigError:
+            self._breaker.succeeded()  # the provider answered: not an outage
+            raise
+        except ProviderError as exc:
+            self._breaker.failed(exc.reason)
+            raise
+        self._breaker.succeeded()
+        if conditional and response.status == 200 and not response.not_modified:
+            self._remember(url, response)
+        return response
+
+    def close(self) -> None:
+        """Close the session."""
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpClient(provider={self._name!r}, base_url={self._public(self._base_url)!r}, "
+            f"breaker={self.breaker_state!r})"
+        )
+
+    # -- one request, with its retries ----------------------------------------------------
+
+    def _send(
+        self, url: str, headers: Mapping[str, str], cell: str | None, cached: _Cached | None
+    ) -> HttpResponse:
+        """Try up to ``max_attempts`` times; the response, or the typed error of the last."""
+        attempts = self._config.max_attempts
+        for attempt in range(attempts):
+            self._bucket.take()
+            outcome = self._attempt(url, headers, cell, cached)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            delay = self._retry_delay(outcome, attempt, url, cell)
+            log.info(
+                "provider %s: %s from %s; retry %d of %d in %.2f s",
+                self._name,
+                outcome.what,
+                self._public(url),
+                attempt + 1,
+                attempts - 1,
+                delay,
+            )
+            self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self, url: str, headers: Mapping[str, str], cell: str | None, cached: _Cached | None
+    ) -> HttpResponse | _Failure:
+        """One GET: a response to return, a failure worth retrying, or a typed error."""
+        try:
+            response = self._session.get(url, headers=headers, timeout=self._timeout)
+        except requests.exceptions.ConnectTimeout:
+            return _Failure("connect timed out")
+        except requests.exceptions.ReadTimeout:
+            return _Failure("read timed out")
+        except _BAD_URL as exc:
+            raise ProviderConfigError(
+                self._name,
+                self._mask(f"bad URL {self._public(url)}: {type(exc).__name__}"),
+                cell=cell,
+            ) from None
+        except requests.exceptions.ConnectionError:
+            return _Failure("connection failed")
+        except _BODY_CUT_SHORT:
+            return _Failure("response body cut short")
+        except requests.exceptions.RequestException as exc:
+            raise ProviderUnavailableError(
+                self._name, f"{type(exc).__name__} at {self._public(url)}", cell=cell
+            ) from None
+        return self._judge(url, response, cell, cached)
+
+    def _judge(
+        self, url: str, response: requests.Response, cell: str | None, cached: _Cached | None
+    ) -> HttpResponse | _Failure:
+        """A response by its status: accepted, served from the cache, retried or refused."""
+        status = response.status_code
+        public = self._public(response.url)
+        if 200 <= status < 300:
+            return HttpResponse(
+                status=status,
+                url=public,
+                headers=_lower_cased(response.headers),
+                body=response.content,
+                provider=self._name,
+                cell=cell,
+            )
+        if status == 304 and cached is not None:
+            return self._revalidated(url, cached, response, cell)
+        detail = self._mask(summarise_body(response.content))
+        if status == 429 or status >= 500:
+            wait = retry_after_s(response.headers.get("Retry-After"), self._now())
+            return _Failure(f"HTTP {status}", status, wait, detail)
+        if status == 304:
+            detail = "not modified, but there is no cached copy to reuse"
+        reason = self._mask(f"HTTP {status} from {public}: {detail}")
+        if 300 <= status < 500:
+            raise ProviderConfigError(self._name, reason, cell=cell)
+        raise ProviderResponseError(self._name, reason, cell=cell)
+
+    def _retry_delay(self, failure: _Failure, attempt: int, url: str, cell: str | None) -> float:
+        """How long to wait before the next try; raises when there is none to wait for."""
+        config = self._config
+        wait = failure.retry_after_s
+        if wait is not None and wait > config.max_backoff_s:
+            reason = (
+                f"{failure.what} from {self._public(url)}: Retry-After {wait:.0f} s is longer "
+                f"than the {config.max_backoff_s:g} s this client waits"
+            )
+            raise self._give_up(failure, reason, cell)
+        if attempt + 1 >= config.max_attempts:
+            attempts = "1 attempt" if config.max_attempts == 1 else f"{attempt + 1} attempts"
+            reason = f"{failure.what} after {attempts} ({self._public(url)})"
+            if failure.detail:
+                reason += f": {failure.detail}"
+            raise self._give_up(failure, reason, cell)
+        jitter = self._rng() * min(config.max_backoff_s, config.backoff_s * 2.0**attempt)
+        return max(jitter, wait or 0.0)
+
+    def _give_up(self, failure: _Failure, reason: str, cell: str | None) -> ProviderError:
+        reason = self._mask(reason)
+        if failure.status == 429:
+            return ProviderRateLimitedError(
+                self._name, reason, cell=cell, retry_after_s=failure.retry_after_s
+            )
+        return ProviderUnavailableError(self._name, reason, cell=cell)
+
+    # -- the conditional-GET cache ----------------------------------------------------------
+
+    def _remember(self, url: str, response: HttpResponse) -> None:
+        self._cache[url] = _Cached(
+            response,
+            response.headers.get("last-modified"),
+            http_date(response.headers.get("expires")),
+        )
+
+    def _revalidated(
+        self, url: str, cached: _Cached, response: requests.Response, cell: str | None
+    ) -> HttpResponse:
+        """The cached response for a 304, with the 304's headers (a new Expires) merged in."""
+        fresh_headers = {
+            name: value
+            for name, value in _lower_cased(response.headers).items()
+            if name not in _BODY_HEADERS
+        }
+        merged = replace(cached.response, headers={**cached.response.headers, **fresh_headers})
+        self._remember(url, merged)
+        return replace(merged, not_modified=True, cell=cell)
+
+    # -- URLs and secrets -----------------------------------------------------------------
+
+    def _url(self, path: str, params: Params | None) -> str:
+        """The full URL, query included: an absolute ``path`` as is, else under the base."""
+        absolute = path if re.match(r"^https?://", path, flags=re.I) else self._base_url + path
+        if not params:
+            return absolute
+        query = urlencode([(name, str(value)) for name, value in params.items()])
+        return f"{absolute}{'&' if '?' in absolute else '?'}{query}"
+
+    def _public(self, url: str) -> str:
+        """A URL fit for errors and logs: no query, no fragment, no user info, no key."""
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        return self._mask(urlunsplit((parts.scheme, host, parts.path, "", "")))
+
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def _secret_forms(api_key: str | None) -> tuple[str, ...]:
+    """The key as it may appear: as is, and URL-encoded (longest first)."""
+    if not api_key:
+        return ()
+    forms = {api_key, quote(api_key, safe=""), quote(api_key)}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _lower_cased(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
