@@ -25,7 +25,6 @@ from geotrigger_providers.nws import (
     parse_stations,
     points_path,
 )
-from server import FixtureServer, Reply, fixture_path
 
 from geotrigger.weather.provider import (
     ENTRY_POINT_GROUP,
@@ -36,6 +35,7 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
+from tests.providers.server import FixtureServer, Reply, fixture_path
 
 USER_AGENT = "geotrigger-tests/1.0 (ops@example.org)"
 TAE = Cell(key="tae", lat=30.0, lon=-85.0)  # the recorded point: /points/30,-85
@@ -540,3 +540,22 @@ def test_an_html_page_for_an_observation_is_a_response_error(server: FixtureServ
     finally:
         provider.close()
     assert isinstance(result.errors["tae"], ProviderResponseError)
+
+
+def test_a_refused_station_is_looked_up_again_next_time(server: FixtureServer) -> None:
+    serve_recorded_point(server)
+    server.route(
+        OBSERVATION_PATH,
+        Reply.json({"title": "Not Found", "status": 404}, status=404),
+        Reply.json(latest_observation()),
+    )
+    provider = nws.NwsProvider(config(server))
+    try:
+        first = provider.fetch([TAE])
+        second = provider.fetch([TAE])
+    finally:
+        provider.close()
+    assert isinstance(first.errors["tae"], ProviderConfigError)
+    assert second.readings["tae"].temperature_c == 10.0
+    assert len(server.seen(POINT_PATH)) == 2  # the cached station was dropped after the 404
+    assert len(server.seen(STATIONS_PATH)) == 2

@@ -19,7 +19,6 @@ from geotrigger_providers.openweathermap import (
     error_in_body,
     parse_onecall,
 )
-from server import FixtureServer, Reply, fixture_path
 
 from geotrigger.weather.provider import (
     ENTRY_POINT_GROUP,
@@ -30,6 +29,7 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
+from tests.providers.server import FixtureServer, Reply, fixture_path
 
 RECORDED = "openweathermap/onecall_3.0_greenwich_light_rain_trimmed.json"
 API_KEY = "k3y-0f-the-test-account"
