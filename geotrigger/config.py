@@ -88,6 +88,9 @@ class DatabaseSettings:
     """Where state is kept: the embedded SQLite file by default, or PostgreSQL with PostGIS."""
 
     url: str = "sqlite:///data/geotrigger.sqlite3"  # relative to the working directory
+    # How often a running engine looks for place changes (geotrigger places apply): one
+    # indexed query per look; a changed place is live within this many seconds.
+    places_poll_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +115,9 @@ class RetentionSettings:
     # matching, re-running a day). Kept at most this long after they were received.
     keep_raw_pings: bool = False
     raw_pings_ttl_s: float = 86400.0
+    # The log of place changes that running engines follow; one that has been away longer
+    # than this compares every place when it looks again.
+    place_changes_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

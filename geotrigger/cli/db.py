@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
     down.add_argument("revision", help="revision to go back to (base: no tables)")
     current = commands.add_parser("current", help="the database's schema revision")
     prune = commands.add_parser(
-        "prune", help="delete decisions and raw pings older than their retention"
+        "prune", help="delete decisions, raw pings and place changes older than their retention"
     )
     for sub in (up, down, current, prune):
         sub.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")

@@ -30,6 +30,7 @@ from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError
+from geotrigger.jobs.place_sync import Following, PlaceSync
 from geotrigger.model import Place, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
@@ -111,10 +112,13 @@ def open_durable(args: argparse.Namespace, settings: Settings) -> Durable | None
     return None if url is None else Durable(url, settings)
 
 
-def replay_places(args: argparse.Namespace, durable: Durable | None) -> list[Place]:
-    """The places of ``--places``, else those stored in the database."""
+def replay_places(
+    args: argparse.Namespace, durable: Durable | None
+) -> tuple[list[Place], int | None]:
+    """The places of ``--places``, else those stored in the database with the change-log
+    position they were loaded at (the replay then follows changes made while it runs)."""
     if args.places is not None:
-        return load_places(args.places)
+        return load_places(args.places), None
     if durable is None:
         raise ConfigError("give --places PATH, or --database-url URL with places applied to it")
     return durable.places()
@@ -164,13 +168,21 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     durable = open_durable(args, settings)
     try:
-        places = replay_places(args, durable)
+        places, position = replay_places(args, durable)
         processor = build_processor(args, places, settings, durable)
+        sync = None
+        if durable is not None and position is not None:
+            sync = PlaceSync(
+                durable.feed,
+                processor,
+                position=position,
+                every_s=settings.database.places_poll_s,
+            )
         settle_heap()
         moments = MomentSummary()
         with _output(args.out) as out:
             summary = replay_file(
-                processor, args.pings, out, args=args, moments=moments, durable=durable
+                processor, args.pings, out, args=args, moments=moments, durable=durable, sync=sync
             )
     finally:
         if durable is not None:
@@ -234,9 +246,11 @@ def replay_file(
     args: argparse.Namespace,
     moments: MomentSummary | None = None,
     durable: Durable | None = None,
+    sync: PlaceSync | None = None,
 ) -> ReplaySummary:
     """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps;
-    decisions are counted into ``moments`` and archived in ``durable``."""
+    decisions are counted into ``moments`` and archived in ``durable``; place changes in the
+    database are followed by ``sync``, when given."""
     dumps, write = orjson.dumps, out.write
     key = engine.settings.privacy.pseudonym_key if isinstance(engine, MomentEngine) else None
 
@@ -254,7 +268,8 @@ def replay_file(
     if durable is not None:
         records = durable.archive_pings(records)
     try:
-        summary = replay(engine, records, sink=sink, now=args.now)
+        processor = engine if sync is None else Following(engine, sync)
+        summary = replay(processor, records, sink=sink, now=args.now)
         if isinstance(engine, MomentEngine):
             sink(list(engine.finish(now=args.now)))
         return summary

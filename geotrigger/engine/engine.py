@@ -194,6 +194,14 @@ class Engine:
                 step(state, ping, ts, prev, prev_ts, ids_i, dists_i, accs[i], any_within, out)
         events.extend(out)
 
+    def place(self, place_id: str) -> Place | None:
+        """The place ``place_id`` as the index holds it, if it does."""
+        return self.index.get(place_id)
+
+    def place_ids(self) -> set[str]:
+        """The ids of the places the index holds."""
+        return {place.id for place in self.index.places()}
+
     def upsert_place(self, place: Place) -> None:
         """Add a place or replace it; devices already inside start entering it at their next
         ping (the enter comes with the fix that confirms it)."""

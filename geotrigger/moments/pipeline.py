@@ -85,6 +85,36 @@ class MomentEngine:
             for ping in self.engine.store.last_pings():
                 self.watch.last[ping.device_id] = Fix(ping, None)
 
+    def upsert_place(self, place: Place) -> None:
+        """Add a place or replace it, live: the index, the rules that choose it, the weather
+        cell it is watched in. Devices inside it enter at their next ping."""
+        self.engine.upsert_place(place)
+        self._place_changed(place.id)
+
+    def remove_place(self, place_id: str, at: datetime) -> list[Transition]:
+        """Remove a place, live; the devices inside exit at ``at`` (reason "place removed").
+        Those exits decide no moments: the place and its rules are gone."""
+        exits = self.engine.remove_place(place_id, at)
+        self._place_changed(place_id)
+        return exits
+
+    def place(self, place_id: str) -> Place | None:
+        """The place ``place_id`` as the engine holds it, if it does."""
+        return self.engine.place(place_id)
+
+    def place_ids(self) -> set[str]:
+        """The ids of the places the engine holds now."""
+        return set(self.book.places)
+
+    def _place_changed(self, place_id: str) -> None:
+        place = self.engine.place(place_id)
+        if place is None:
+            self.book.remove(place_id)
+        else:
+            self.book.upsert(place)
+        if self.watch is not None:
+            self.watch.place_changed(place_id)
+
     @property
     def accepted(self) -> int:
         """Pings accepted so far (for the replay summary)."""

@@ -7,7 +7,7 @@ rules of a transition is one dictionary lookup on the hot path.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from geotrigger.model import Place
 from geotrigger.rules.model import (
@@ -34,7 +34,7 @@ class RuleBook:
             if isinstance(rule.trigger, PlaceTrigger):
                 for place_id in chosen:
                     by_place[(rule.trigger.kind, place_id)].append(rule)
-        self._by_place: Mapping[tuple[TriggerKind, str], tuple[Rule, ...]] = {
+        self._by_place: dict[tuple[TriggerKind, str], tuple[Rule, ...]] = {
             key: tuple(rules) for key, rules in by_place.items()
         }
         self.weather_rules = tuple(
@@ -43,6 +43,30 @@ class RuleBook:
         self.signal_rules = tuple(r for r in rule_set.rules if isinstance(r.trigger, SignalTrigger))
         # places whose exits matter: re-eligibility ("must leave before it fires again")
         self.watched: frozenset[str] = frozenset().union(*self.chosen.values())
+
+    def upsert(self, place: Place) -> None:
+        """Add a place or replace it: the rules whose selectors choose it now apply there."""
+        self.remove(place.id)
+        self.places[place.id] = place
+        by_place: dict[tuple[TriggerKind, str], list[Rule]] = defaultdict(list)
+        for rule in self.rule_set.rules:
+            if rule.trigger.places.matches(place):
+                self.chosen[rule.id] = self.chosen[rule.id] | {place.id}
+                self.watched = self.watched | {place.id}
+                if isinstance(rule.trigger, PlaceTrigger):
+                    by_place[(rule.trigger.kind, place.id)].append(rule)
+        self._by_place.update((key, tuple(rules)) for key, rules in by_place.items())
+
+    def remove(self, place_id: str) -> None:
+        """Forget a place (nothing when it is not known)."""
+        if self.places.pop(place_id, None) is None:
+            return
+        for rule_id, chosen in self.chosen.items():
+            if place_id in chosen:
+                self.chosen[rule_id] = chosen - {place_id}
+        self.watched = self.watched - {place_id}
+        for kind in TriggerKind:
+            self._by_place.pop((kind, place_id), None)
 
     def for_transition(self, kind: TriggerKind, place_id: str) -> tuple[Rule, ...]:
         """The place-triggered rules of an enter, dwell or exit at a place."""

@@ -34,17 +34,31 @@ class WeatherWatch:
     def __init__(
         self, book: RuleBook, timeline: WeatherTimeline, factory: CandidateFactory
     ) -> None:
-        self.book, self.factory = book, factory
+        self.book, self.factory, self.timeline = book, factory, timeline
         self.rules = [r for r in book.weather_rules if isinstance(r.trigger, WeatherTrigger)]
         self.max_fresh_s = book.max_fresh_s
         self.last: dict[str, Fix] = {}  # by device id
         self._due = deque(c for c in timeline.changes() if self._firing(c))
-        self.timeline = timeline
         self._own = set(timeline.keys())  # places with readings of their own
-        self._by_cell: dict[str, list[str]] = defaultdict(list)
+        self._by_cell: dict[str, set[str]] = defaultdict(set)
+        self._cell_of: dict[str, str] = {}  # place id -> its cell
         for place_id in frozenset().union(*(book.chosen[r.id] for r in self.rules)):
-            cell = cell_of_place(book.places[place_id], timeline.cell_m)
-            self._by_cell[cell].append(place_id)
+            self._place_in(place_id)
+
+    def _place_in(self, place_id: str) -> None:
+        cell = cell_of_place(self.book.places[place_id], self.timeline.cell_m)
+        self._by_cell[cell].add(place_id)
+        self._cell_of[place_id] = cell
+
+    def place_changed(self, place_id: str) -> None:
+        """Follow a place added, moved or removed in the rule book (call after the book)."""
+        cell = self._cell_of.pop(place_id, None)
+        if cell is not None:
+            self._by_cell[cell].discard(place_id)
+        if place_id in self.book.places and any(
+            place_id in self.book.chosen[r.id] for r in self.rules
+        ):
+            self._place_in(place_id)
 
     def _firing(self, change: WeatherChange) -> list[Rule]:
         return [r for r in self.rules if weather_fires(r.trigger, change)]  # type: ignore[arg-type]
@@ -73,7 +87,7 @@ class WeatherWatch:
             if change.key in self.book.places:
                 covered[change.key] = (change, firing)
                 continue
-            for place_id in self._by_cell[change.key]:
+            for place_id in sorted(self._by_cell.get(change.key, ())):
                 if place_id in self._own and self.timeline.at_key(place_id, change.at) is not None:
                     continue  # its own readings speak for it
                 covered.setdefault(place_id, (change, firing))

@@ -2,7 +2,8 @@
 
 :class:`Durable` opens the database once (it must have its schema: ``geotrigger db
 upgrade``) and hands out what the engines take: the device-state store, the history of
-moments, the per-rule histories of would-be moments, the stored places; and it archives each
+moments, the per-rule histories of would-be moments, the stored places and the feed of their
+changes; and it archives each
 batch's decisions, and the pings as read when keeping raw pings is on. Rows it writes for
 retention are stamped with the wall-clock time, from which ``geotrigger db prune`` counts.
 Database failures come out as ConfigError naming the database, never with its password.
@@ -23,6 +24,7 @@ from geotrigger.store.database import connect, database_errors, shown
 from geotrigger.store.decisions import save_decisions
 from geotrigger.store.device_state import DatabaseStateStore
 from geotrigger.store.history import DatabaseHistory
+from geotrigger.store.place_feed import PlaceFeed
 from geotrigger.store.places import load_places, require_places_table
 from geotrigger.store.raw_pings import save_raw_pings
 from geotrigger.store.shadow_history import DatabaseShadowHistory
@@ -43,22 +45,25 @@ class Durable:
         self.engine = connect(url)
         self.state = DatabaseStateStore(self.engine)
         self.history = DatabaseHistory(self.engine)
+        self.feed = PlaceFeed(self.engine)
         self.keeps_pings = settings.retention.keep_raw_pings
 
     def shadow(self, rule_id: str) -> DatabaseShadowHistory:
         """The history of what ``rule_id`` would have fired (monitor mode, holdout)."""
         return DatabaseShadowHistory(self.engine, rule_id)
 
-    def places(self) -> list[Place]:
-        """The places applied to the database (``geotrigger places apply``); some are needed."""
+    def places(self) -> tuple[list[Place], int]:
+        """The places applied to the database (``geotrigger places apply``; some are needed),
+        and the change-log position they are at (for :class:`PlaceFeed`)."""
         with database_errors(self.url), self.engine.connect() as conn:
             require_places_table(conn)
+            position = self.feed.position()  # before loading: a change in between comes again
             places = load_places(conn)
         if not places:
             raise ConfigError(
                 f"the database {shown(self.url)} has no places: run geotrigger places apply"
             )
-        return places
+        return places, position
 
     def archive_decisions(self, items: Iterable[object]) -> None:
         """Store the decisions among ``items`` (one transaction)."""

@@ -7,6 +7,10 @@ a point, in (lon, lat) order) with ``radius_m``; a polygon or multipolygon is it
 they were parsed from (parsed again, in the place's zone, when loaded). Dates in metadata are
 kept as ISO text: JSON has no dates, so a place is compared in that form too.
 
+Every write also appends the ids it touched to ``place_changes``, under a lock held to the end
+of the transaction, so that the log's numbers are in commit order and a running engine can
+follow it (:mod:`geotrigger.store.place_feed`).
+
 The caller owns the transaction (``with engine.begin() as conn:``); nothing here commits.
 """
 
@@ -22,11 +26,12 @@ from typing import Any
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, RowMapping, delete, inspect, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, inspect, select, update
 
 from geotrigger.errors import ConfigError, GeotriggerError, PlaceError, Where
 from geotrigger.model import Circle, Place
 from geotrigger.places import parse_opening_hours
+from geotrigger.store.tables import place_changes
 from geotrigger.store.tables import places as places_table
 
 # The fields a diff names, in the order it names them.
@@ -74,11 +79,14 @@ def save_place(conn: Connection, *, place: Place, now: dt.datetime) -> None:
     updated = conn.execute(update(places_table).where(places_table.c.id == place.id).values(row))
     if updated.rowcount == 0:
         conn.execute(places_table.insert().values(row))
+    log_changes(conn, place_ids=[place.id], now=now)
 
 
 def delete_place(conn: Connection, *, place_id: str) -> bool:
     """Delete the place ``place_id``; True when there was one."""
     deleted = conn.execute(delete(places_table).where(places_table.c.id == place_id))
+    if deleted.rowcount:
+        log_changes(conn, place_ids=[place_id], now=dt.datetime.now(dt.UTC))
     return bool(deleted.rowcount)
 
 
@@ -86,6 +94,21 @@ def load_places(conn: Connection) -> list[Place]:
     """Every place in the database, sorted by id."""
     rows = conn.execute(select(places_table).order_by(places_table.c.id)).mappings()
     return [_place(row) for row in rows]
+
+
+def load_places_by_id(conn: Connection, place_ids: Iterable[str]) -> dict[str, Place]:
+    """The places among ``place_ids`` that exist, by id."""
+    ids = list(place_ids)
+    found: dict[str, Place] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        rows = conn.execute(select(places_table).where(places_table.c.id.in_(chunk))).mappings()
+        found.update((row["id"], _place(row)) for row in rows)
+    return found
+
+
+# Ids per IN (...) list: well under SQLite's limit of bound parameters.
+_IDS_PER_QUERY = 500
 
 
 def diff_places(conn: Connection, *, places: Iterable[Place]) -> PlaceDiff:
@@ -123,7 +146,25 @@ def apply_places(conn: Connection, *, places: Iterable[Place], now: dt.datetime)
         conn.execute(update(places_table).where(places_table.c.id == place_id).values(row))
     if diff.removed:
         conn.execute(delete(places_table).where(places_table.c.id.in_(diff.removed)))
+    log_changes(conn, place_ids=[*diff.added, *diff.changed, *diff.removed], now=stamp)
     return diff
+
+
+# The PostgreSQL advisory lock that orders writers of the change log (any fixed number).
+CHANGE_LOG_LOCK = 0x9E07_1ACE
+
+
+def log_changes(conn: Connection, *, place_ids: Iterable[str], now: dt.datetime) -> None:
+    """Append ``place_ids`` to the change log. On PostgreSQL a transaction-scoped advisory
+    lock makes writers take numbers in commit order (a number taken by a transaction that
+    commits later than a higher one would be skipped by a reader); SQLite has one writer."""
+    ids = list(place_ids)
+    if not ids:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))
+    stamp = _utc(now)
+    conn.execute(place_changes.insert(), [{"place_id": i, "changed_at": stamp} for i in ids])
 
 
 def changed_fields(old: Place, new: Place) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Retention: delete what is kept longer than the settings allow (``geotrigger db prune``).
 
 Decisions go ``decisions_days`` after they were stored; raw pings ``raw_pings_ttl_s`` after
-they were received. Raw pings are pruned whether keeping them is on or off, so that switching
+they were received; the log of place changes ``place_changes_days`` after the change (the
+newest is always kept). Raw pings are pruned whether keeping them is on or off, so that switching
 it off never leaves positions behind for longer than their time to live. A row exactly at the
 cutoff stays until the next prune. The caller owns the transaction.
 """
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 
 from geotrigger.config import RetentionSettings
 from geotrigger.store.decisions import prune_decisions
+from geotrigger.store.place_feed import prune_place_changes
 from geotrigger.store.raw_pings import prune_raw_pings
 
 
@@ -22,16 +24,18 @@ def cutoffs(*, settings: RetentionSettings, now: dt.datetime) -> dict[str, dt.da
     return {
         "decisions": _minus(now, settings.decisions_days * 86400.0),
         "raw_pings": _minus(now, settings.raw_pings_ttl_s),
+        "place_changes": _minus(now, settings.place_changes_days * 86400.0),
     }
 
 
 def prune(conn: Connection, *, settings: RetentionSettings, now: dt.datetime) -> dict[str, int]:
-    """Delete decisions and raw pings older than their retention at ``now``; the rows deleted,
-    per table."""
+    """Delete decisions, raw pings and place changes older than their retention at ``now``;
+    the rows deleted, per table."""
     before = cutoffs(settings=settings, now=now)
     return {
         "decisions": prune_decisions(conn, before=before["decisions"]),
         "raw_pings": prune_raw_pings(conn, before=before["raw_pings"]),
+        "place_changes": prune_place_changes(conn, before=before["place_changes"]),
     }
 
 

@@ -1,10 +1,11 @@
 """The tables: the one ``MetaData`` that Alembic's migrations and the repositories share.
 
-Every aggregate the engine keeps: places, rule sets (versioned, with the YAML they came from),
-consumers and their devices, device state, decisions (kept for a configured time), moments,
-the frequency-cap ledger, the ledger of what monitor and holdout rules would have fired, exits
-(for re-entry), the delivery outbox, weather readings, and raw
-pings (only when keeping them is switched on; deleted after their time to live).
+Every aggregate the engine keeps: places (and the log of their changes), rule sets
+(versioned, with the YAML they came from), consumers and their devices, device state,
+decisions (kept for a configured time), moments, the frequency-cap ledger, the ledger of what
+monitor and holdout rules would have fired, exits (for re-entry), the delivery outbox, weather
+readings, and raw pings (only when keeping them is switched on; deleted after their time to
+live).
 
 Times are ``timestamp with time zone`` (UTC); event times that caps and cooldowns compare are
 also kept as epoch seconds (``*_s``), the unit the engine computes in.
@@ -60,6 +61,17 @@ places = Table(
     _stamp(),
 )
 # the GiST index of places.geometry is made by the migration, on PostGIS only
+
+# Every write to ``places`` appends the ids it touched, in commit order (writers hold a lock),
+# so that a running engine reads only what changed since it last looked (store/place_feed.py).
+place_changes = Table(
+    "place_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("place_id", String(200), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,  # never reuse a number, even once the log is pruned empty
+)
 
 rule_sets = Table(
     "rule_sets",

@@ -42,7 +42,7 @@ class ProviderConfig:
 
     name: str
     base_url: str | None = None  # None: the provider's public default
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never shown
     user_agent: str | None = None  # identifying, with a contact (MET Norway and NWS require one)
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 10.0

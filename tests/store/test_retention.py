@@ -169,7 +169,11 @@ def test_prune_applies_the_settings(
         devices = conn.execute(select(raw_pings.c.device_id)).scalars().all()
     assert sorted(consumers) == decisions_left
     assert sorted(devices) == pings_left
-    assert deleted == {"decisions": 3 - len(decisions_left), "raw_pings": 3 - len(pings_left)}
+    assert deleted == {
+        "decisions": 3 - len(decisions_left),
+        "raw_pings": 3 - len(pings_left),
+        "place_changes": 0,
+    }
 
 
 def test_db_prune_deletes_what_is_past_its_retention(
@@ -191,6 +195,7 @@ def test_db_prune_deletes_what_is_past_its_retention(
     assert [line.split(": ", 1)[1] for line in out] == [
         "decisions: 1 deleted",
         "raw_pings: 2 deleted",
+        "place_changes: 0 deleted",
     ]
     with engine.connect() as conn:
         assert load_decisions(conn, consumer_id="old") == []
