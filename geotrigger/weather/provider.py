@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from geotrigger.errors import GeotriggerError
@@ -123,6 +124,17 @@ class WeatherProvider(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Clocked(Protocol):
+    """Optional, for providers that play recordings (the ``file`` provider): whoever drives
+    them (a sweep, a backtest, ``geotrigger weather now --at``) sets the "now" they read at,
+    so a recorded day plays in replay time instead of the wall clock's."""
+
+    def set_clock(self, now: Callable[[], datetime]) -> None:
+        """Read at ``now()`` (aware) from here on, instead of the provider's own clock."""
         ...
 
 
