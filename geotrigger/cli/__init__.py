@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "geotrigger.cli.demo",
     "geotrigger.cli.explain",
     "geotrigger.cli.db",
+    "geotrigger.cli.weather",
 )
 
 
