@@ -118,6 +118,10 @@ class RetentionSettings:
     # The log of place changes that running engines follow; one that has been away longer
     # than this compares every place when it looks again.
     place_changes_days: float = 7.0
+    # Weather readings the sweeps stored: rules read the newest, weather triggers compare it
+    # with the one before; a week answers "what was the weather then?". Counted from when the
+    # reading was observed; a key's newest reading is always kept.
+    weather_readings_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

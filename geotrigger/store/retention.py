@@ -2,9 +2,11 @@
 
 Decisions go ``decisions_days`` after they were stored; raw pings ``raw_pings_ttl_s`` after
 they were received; the log of place changes ``place_changes_days`` after the change (the
-newest is always kept). Raw pings are pruned whether keeping them is on or off, so that switching
-it off never leaves positions behind for longer than their time to live. A row exactly at the
-cutoff stays until the next prune. The caller owns the transaction.
+newest is always kept); weather readings ``weather_readings_days`` after they were observed
+(the newest of each key, and the newest stored, are always kept). Raw pings are pruned whether
+keeping them is on or off, so that switching it off never leaves positions behind for longer
+than their time to live. A row exactly at the cutoff stays until the next prune. The caller
+owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from geotrigger.config import RetentionSettings
 from geotrigger.store.decisions import prune_decisions
 from geotrigger.store.place_feed import prune_place_changes
 from geotrigger.store.raw_pings import prune_raw_pings
+from geotrigger.store.weather_readings import prune_weather_readings
 
 
 def cutoffs(*, settings: RetentionSettings, now: dt.datetime) -> dict[str, dt.datetime]:
@@ -25,17 +28,19 @@ def cutoffs(*, settings: RetentionSettings, now: dt.datetime) -> dict[str, dt.da
         "decisions": _minus(now, settings.decisions_days * 86400.0),
         "raw_pings": _minus(now, settings.raw_pings_ttl_s),
         "place_changes": _minus(now, settings.place_changes_days * 86400.0),
+        "weather_readings": _minus(now, settings.weather_readings_days * 86400.0),
     }
 
 
 def prune(conn: Connection, *, settings: RetentionSettings, now: dt.datetime) -> dict[str, int]:
-    """Delete decisions, raw pings and place changes older than their retention at ``now``;
-    the rows deleted, per table."""
+    """Delete decisions, raw pings, place changes and weather readings older than their
+    retention at ``now``; the rows deleted, per table."""
     before = cutoffs(settings=settings, now=now)
     return {
         "decisions": prune_decisions(conn, before=before["decisions"]),
         "raw_pings": prune_raw_pings(conn, before=before["raw_pings"]),
         "place_changes": prune_place_changes(conn, before=before["place_changes"]),
+        "weather_readings": prune_weather_readings(conn, before=before["weather_readings"]),
     }
 
 

@@ -201,14 +201,22 @@ decisions = Table(
     Index("ix_decisions_created_at", "created_at"),
 )
 
+# Every reading a weather sweep stored, numbered in commit order (writers hold a lock), so
+# that a running engine reads only the readings stored since it last looked
+# (store/weather_readings.py). One row per key, provider and observation time.
 weather_readings = Table(
     "weather_readings",
     metadata,
-    Column("key", String(200), primary_key=True),  # place id or weather cell
-    Column("observed_at", DateTime(timezone=True), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),  # place id or weather cell
+    Column("source", String(64), nullable=False),  # the provider
+    Column("observed_at", DateTime(timezone=True), nullable=False),
     Column("valid_until", DateTime(timezone=True)),
-    Column("source", String(64), nullable=False),
-    Column("reading", Document, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("reading", Document, nullable=False),  # every field of the reading
+    UniqueConstraint("key", "source", "observed_at"),
+    Index("ix_weather_readings_key_observed_at", "key", "observed_at"),
+    sqlite_autoincrement=True,  # never reuse a number, even once old readings are pruned
 )
 
 raw_pings = Table(

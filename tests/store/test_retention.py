@@ -1,7 +1,7 @@
 """Retention: raw pings kept only when switched on and pruned after their time to live,
-decisions pruned after their days, ``geotrigger db prune``, and a replay with
-``--database-url`` storing exactly the decisions of its events file. On SQLite and on real
-PostGIS."""
+decisions pruned after their days, weather readings after theirs, ``geotrigger db prune``,
+and a replay with ``--database-url`` storing exactly the decisions of its events file. On
+SQLite and on real PostGIS."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from geotrigger.store.decisions import load_decisions, save_decisions
 from geotrigger.store.raw_pings import count_raw_pings, prune_raw_pings, save_raw_pings
 from geotrigger.store.retention import prune
 from geotrigger.store.tables import decisions, raw_pings
+from geotrigger.store.weather_readings import load_readings, save_readings
+from geotrigger.weather.reading import WeatherReading
 
 ROOT = Path(__file__).resolve().parents[2]
 PINGS = ROOT / "examples" / "pings" / "helsinki-morning.jsonl"
@@ -173,6 +175,7 @@ def test_prune_applies_the_settings(
         "decisions": 3 - len(decisions_left),
         "raw_pings": 3 - len(pings_left),
         "place_changes": 0,
+        "weather_readings": 0,
     }
 
 
@@ -184,23 +187,30 @@ def test_db_prune_deletes_what_is_past_its_retention(
 ) -> None:
     monkeypatch.setenv("GEOTRIGGER_RETENTION_DECISIONS_DAYS", "10")
     monkeypatch.setenv("GEOTRIGGER_RETENTION_RAW_PINGS_TTL_S", "600")
+    monkeypatch.setenv("GEOTRIGGER_RETENTION_WEATHER_READINGS_DAYS", "2")
     wall = dt.datetime.now(dt.UTC)
+    ages = [dt.timedelta(days=3), dt.timedelta(days=1)]  # the older one of the cell goes
+    readings = [WeatherReading(observed_at=wall - age, temperature_c=4.0) for age in ages]
     with engine.begin() as conn:
         save_decisions(conn, decisions=[_decision("old")], now=wall - dt.timedelta(days=11))
         save_decisions(conn, decisions=[_decision("recent")], now=wall - dt.timedelta(days=9))
         save_raw_pings(conn, pings=[FULL, BARE], received_at=wall - dt.timedelta(seconds=700))
         save_raw_pings(conn, pings=[FULL], received_at=wall)
+        for reading in readings:
+            save_readings(conn, readings={"5000m:1203:448": reading}, fetched_at=wall)
     assert main(["db", "prune", "--database-url", database_url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(": ", 1)[1] for line in out] == [
         "decisions: 1 deleted",
         "raw_pings: 2 deleted",
         "place_changes: 0 deleted",
+        "weather_readings: 1 deleted",
     ]
     with engine.connect() as conn:
         assert load_decisions(conn, consumer_id="old") == []
         assert len(load_decisions(conn, consumer_id="recent")) == 1
         assert count_raw_pings(conn) == 1
+        assert [r for _key, r in load_readings(conn)] == readings[1:]
 
 
 def test_db_prune_needs_a_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
