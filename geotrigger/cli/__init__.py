@@ -22,6 +22,8 @@ _COMMAND_MODULES = (
     "geotrigger.cli.explain",
     "geotrigger.cli.db",
     "geotrigger.cli.weather",
+    "geotrigger.cli.consumers",
+    "geotrigger.cli.sweep",
 )
 
 

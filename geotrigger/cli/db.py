@@ -29,7 +29,9 @@ def register(subparsers: Any) -> None:
     down.add_argument("revision", help="revision to go back to (base: no tables)")
     current = commands.add_parser("current", help="the database's schema revision")
     prune = commands.add_parser(
-        "prune", help="delete decisions, raw pings and place changes older than their retention"
+        "prune",
+        help="delete what is older than its retention "
+        "(decisions, raw pings, place changes, weather readings)",
     )
     for sub in (up, down, current, prune):
         sub.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")

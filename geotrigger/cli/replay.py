@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from geotrigger.cli.arguments import instant
+from geotrigger.cli.arguments import duration, instant
 from geotrigger.cli.progress import progress_bar
 from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
@@ -31,6 +32,7 @@ from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError
 from geotrigger.jobs.place_sync import Following, PlaceSync
+from geotrigger.jobs.sweep import Sweep, Sweeping
 from geotrigger.model import Place, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision
@@ -40,7 +42,9 @@ from geotrigger.pings import FORMATS, read_numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_strict
 from geotrigger.store.durable import Durable
+from geotrigger.weather import WeatherTimeline
 from geotrigger.weather.files import load_weather_timeline
+from geotrigger.weather.registry import create_provider, provider_config
 
 DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
@@ -93,6 +97,21 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
         "--weather", metavar="FILE", type=Path, help="a weather timeline (JSON Lines of readings)"
     )
     parser.add_argument(
+        "--sweep",
+        action="append",
+        metavar="PROVIDER",
+        help="weather sweeps of this provider (repeatable) during the replay, every "
+        "--sweep-every of the replay's clock, instead of --weather: a backtest of weather "
+        "moments (the file provider plays GEOTRIGGER_WEATHER_FILE_PATH)",
+    )
+    parser.add_argument(
+        "--sweep-every",
+        type=duration,
+        default=timedelta(minutes=5),
+        metavar="DUR",
+        help="the replay time between sweeps (default 5m)",
+    )
+    parser.add_argument(
         "--database-url",
         metavar="URL",
         help="keep device state, moments and decisions (and raw pings when kept) in this "
@@ -134,8 +153,8 @@ def build_processor(
     in ``durable`` when given, else in memory."""
     store = None if durable is None else durable.state
     if args.rules is None:
-        if args.consumers is not None or args.weather is not None:
-            raise ConfigError("--consumers and --weather are for rules: add --rules PATH")
+        if args.consumers is not None or args.weather is not None or getattr(args, "sweep", None):
+            raise ConfigError("--consumers, --weather and --sweep are for rules: add --rules PATH")
         return Engine(places, settings=settings, store=store)
     by_id = {p.id: p for p in places}
     rules = load_rules_strict(args.rules, places=by_id)
@@ -149,8 +168,15 @@ def build_processor(
         load_consumers(args.consumers) if args.consumers is not None else ConsumerDirectory.empty()
     )
     weather = None
+    sweep = getattr(args, "sweep", None)
+    if args.weather is not None and sweep:
+        raise ConfigError(
+            "give --weather (a recorded timeline) or --sweep (a provider's sweeps), not both"
+        )
     if args.weather is not None:
         weather = load_weather_timeline(args.weather, cell_m=settings.weather.cell_m, places=by_id)
+    elif sweep:
+        weather = WeatherTimeline(settings.weather.cell_m)  # filled by the sweeps
     return MomentEngine(
         places,
         rules,
@@ -161,6 +187,30 @@ def build_processor(
         shadows=None if durable is None else durable.shadow,
         store=store,
     )
+
+
+def replay_sweeps(
+    args: argparse.Namespace,
+    processor: Engine | MomentEngine,
+    settings: Settings,
+    durable: Durable | None,
+) -> list[Sweep]:
+    """The sweeps of ``--sweep`` (providers configured by their environment variables);
+    readings are stored in the database when there is one."""
+    if not args.sweep:
+        return []
+    assert isinstance(processor, MomentEngine)
+    if len(set(args.sweep)) != len(args.sweep):
+        raise ConfigError(f"a provider is given twice: {', '.join(args.sweep)}")
+    return [
+        Sweep(
+            create_provider(provider_config(name, os.environ)),
+            processor,
+            settings=settings,
+            database=None if durable is None else durable.engine,
+        )
+        for name in args.sweep
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,12 +228,24 @@ def run(args: argparse.Namespace) -> int:
                 position=position,
                 every_s=settings.database.places_poll_s,
             )
+        sweeps = replay_sweeps(args, processor, settings, durable)
         settle_heap()
         moments = MomentSummary()
-        with _output(args.out) as out:
-            summary = replay_file(
-                processor, args.pings, out, args=args, moments=moments, durable=durable, sync=sync
-            )
+        try:
+            with _output(args.out) as out:
+                summary = replay_file(
+                    processor,
+                    args.pings,
+                    out,
+                    args=args,
+                    moments=moments,
+                    durable=durable,
+                    sync=sync,
+                    sweeps=sweeps,
+                )
+        finally:
+            for sweep in sweeps:
+                sweep.provider.close()
     finally:
         if durable is not None:
             durable.close()
@@ -191,8 +253,21 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(processor, MomentEngine):
         rule_ids = [r.id for r in processor.book.rule_set.rules]
         text += "\n" + format_funnels(moments, rule_ids)
+    for sweep in sweeps:
+        text += "\n" + format_sweeps(sweep)
     print(text, file=sys.stderr)
     return 0
+
+
+def format_sweeps(sweep: Sweep) -> str:
+    """One line on a provider's sweeps in a replay: runs, readings, cells without one."""
+    name, counts = sweep.provider.name, sweep.counts
+    failed = sum(n for key, n in counts.items() if key[0] == "fetch_errors" and key[1] == name)
+    return (
+        f"weather sweeps of {name}: {counts[('sweeps', name)]} runs, "
+        f"{counts[('readings', name)]} readings, {failed} cells without a reading, "
+        f"{counts[('weather_moments', name)]} weather moments fired"
+    )
 
 
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
@@ -247,10 +322,11 @@ def replay_file(
     moments: MomentSummary | None = None,
     durable: Durable | None = None,
     sync: PlaceSync | None = None,
+    sweeps: Sequence[Sweep] = (),
 ) -> ReplaySummary:
     """Replay one ping file into ``out`` (JSON lines), with a progress bar when it helps;
     decisions are counted into ``moments`` and archived in ``durable``; place changes in the
-    database are followed by ``sync``, when given."""
+    database are followed by ``sync``, when given; ``sweeps`` run every ``--sweep-every``."""
     dumps, write = orjson.dumps, out.write
     key = engine.settings.privacy.pseudonym_key if isinstance(engine, MomentEngine) else None
 
@@ -268,7 +344,9 @@ def replay_file(
     if durable is not None:
         records = durable.archive_pings(records)
     try:
-        processor = engine if sync is None else Following(engine, sync)
+        processor: Any = engine if sync is None else Following(engine, sync)
+        if sweeps:
+            processor = Sweeping(processor, sweeps, args.sweep_every.total_seconds())
         summary = replay(processor, records, sink=sink, now=args.now)
         if isinstance(engine, MomentEngine):
             sink(list(engine.finish(now=args.now)))

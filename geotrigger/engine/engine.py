@@ -62,7 +62,7 @@ class Engine:
         if index is None:
             index = PlaceIndex(places, near_m=t.near_m, settings=self.settings.index)
         self.index = index
-        self.store = store or MemoryStateStore()
+        self.store = store if store is not None else MemoryStateStore()
         self.filter = PingFilter(self.settings.filters)
         self.hysteresis = Hysteresis(t, self._dwell_for)
         self.accepted = 0

@@ -21,9 +21,10 @@ change's time.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -41,11 +42,12 @@ from geotrigger.moments.signal_watch import SignalWatch
 from geotrigger.moments.weather_watch import WeatherWatch
 from geotrigger.rules.model import RuleSet, TriggerKind
 from geotrigger.spatial import PlaceIndex
-from geotrigger.weather.reading import WeatherChange
+from geotrigger.weather.reading import WeatherChange, WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
 
 Record = Event | Decision
 GroupKey = tuple[str, float]  # (device id, event epoch seconds)
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 class MomentEngine:
@@ -78,12 +80,69 @@ class MomentEngine:
         self.signals = (
             SignalWatch(self.book, self.factory, memory_s) if self.book.signal_rules else None
         )
-        self.watch = WeatherWatch(self.book, weather, self.factory) if weather else None
+        self.watch = WeatherWatch(self.book, weather, self.factory) if weather is not None else None
         if self.watch is not None and not self.watch.rules:
             self.watch = None
         if self.watch is not None:  # where devices were when a previous process stopped
             for ping in self.engine.store.last_pings():
                 self.watch.last[ping.device_id] = Fix(ping, None)
+
+    def add_weather(
+        self,
+        readings: Iterable[tuple[str, WeatherReading]],
+        *,
+        now: datetime | None = None,
+        evaluate: bool = True,
+    ) -> list[Decision]:
+        """Readings as they arrive (a weather sweep), by place id or cell key: each is added
+        to the weather the rules read, and, with ``evaluate``, each that is the newest at its
+        key and differs in time from the one before is a weather change decided at once, for
+        the devices whose last accepted location is fresh at the change (see
+        :meth:`refresh_locations`). A reading already known, or older than the newest at its
+        key, only fills the timeline. The engine must have been built with a timeline
+        (``weather=WeatherTimeline(...)``, empty is fine)."""
+        timeline = self.factory.weather
+        if timeline is None:
+            raise ValueError("the engine was built without a weather timeline")
+        changes: list[WeatherChange] = []
+        for key, reading in readings:
+            at = reading.observed_at
+            newest = timeline.at_key(key, _END_OF_TIME)
+            if newest is not None and newest.reading.observed_at >= at:
+                timeline.add(key, reading)  # known, or late: history only
+                continue
+            timeline.add(key, reading)
+            current = timeline.at_key(key, at)
+            assert current is not None
+            before = newest.reading if newest is not None else None
+            changes.append(
+                WeatherChange(
+                    key=key, at=at, before=before, after=reading, spell_id=current.spell_id
+                )
+            )
+        watch = self.watch
+        if not evaluate or watch is None or not changes:
+            return []
+        out: list[Decision] = []
+        changes.sort(key=lambda c: (c.at, c.key))
+        for _at, group in itertools.groupby(changes, key=lambda c: c.at):
+            out += self._run_weather(list(group), now)
+        return out
+
+    def refresh_locations(self) -> int:
+        """Learn where devices were from the device-state store (another process accepts
+        their pings): each device's last accepted ping, when newer than the one held; the
+        number of devices updated. Only weather moments read these."""
+        watch = self.watch
+        if watch is None:
+            return 0
+        updated = 0
+        for ping in self.engine.store.last_pings():
+            held = watch.last.get(ping.device_id)
+            if held is None or held.ping.epoch_s < ping.epoch_s:
+                watch.last[ping.device_id] = Fix(ping, None)
+                updated += 1
+        return updated
 
     def upsert_place(self, place: Place) -> None:
         """Add a place or replace it, live: the index, the rules that choose it, the weather

@@ -55,6 +55,20 @@ def parse_cell(key: str) -> tuple[float, int, int] | None:
     return size, int(match["row"]), int(match["col"])
 
 
+def cell_centre(key: str) -> tuple[float, float]:
+    """The centre (lat, lon) of a cell, where a provider is asked for the cell's weather;
+    ValueError when ``key`` is not a cell key."""
+    parsed = parse_cell(key)
+    if parsed is None:
+        raise ValueError(f"not a weather cell key: {key!r}")
+    size, row, col = parsed
+    step = size / METRES_PER_DEGREE
+    lat = min(90.0, max(-90.0, (row + 0.5) * step))
+    lon = (col + 0.5) * step
+    lon = min(180.0, max(-180.0, lon))
+    return round(lat, 6), round(lon, 6)
+
+
 def place_point(place: Place) -> tuple[float, float]:
     """The point (lat, lon) whose cell is the place's: a circle's centre, or a point that is
     surely inside a polygon (its representative point; a centroid can fall outside)."""

@@ -54,7 +54,7 @@ def unreadable(name: str, exc: BaseException, *, cell: str | None = None) -> Pro
 def _log_errors(name: str, errors: Mapping[str, ProviderError]) -> None:
     if errors:
         kinds = sorted({e.kind for e in errors.values()})
-        log.warning("provider %s: %d cell(s) without a reading (%s)", name, len(errors), kinds)
+        log.info("provider %s: %d cell(s) without a reading (%s)", name, len(errors), kinds)
 
 
 def number(value: Any) -> float | None:
