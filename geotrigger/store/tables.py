@@ -227,3 +227,66 @@ raw_pings = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
     Column("payload", Document, nullable=False),
 )
+
+# API keys: only a hash of the secret is kept; a key is shown once, when it is created.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the public part of the key, e.g. "gk_3f9a..."
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(128), nullable=False),  # hex digest of the secret part
+    Column("scopes", Document, nullable=False),  # sorted list: ingest, admin, read
+    Column("rate_per_s", Float),  # requests per second; NULL: the service's default
+    _stamp("created_at"),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+# One row per moment and webhook destination: the delivery state the outbox relay keeps.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("moment_id", String(32), ForeignKey("moments.id", ondelete="CASCADE"), nullable=False),
+    Column("destination", String(100), nullable=False),  # a destination's name in the config
+    Column("status", String(16), nullable=False),  # pending, sent, expired, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer),  # the receiver's last HTTP status
+    Column("last_error", Text),
+    Column("sent_at", DateTime(timezone=True)),
+    _stamp("created_at"),
+    UniqueConstraint("moment_id", "destination"),
+    Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# What a moment achieved: delivered, opened, converted (once each), reported by the channel
+# or the retailer. The moment is a fired one or, for the lift over holdout, a would-be moment
+# of a holdout consumer (its id is in that decision): so no foreign key to ``moments``.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("moment_id", String(32), nullable=False),
+    Column("rule_id", String(200), nullable=False),
+    Column("consumer_id", String(200), nullable=False, index=True),  # for erasure
+    Column("cohort", String(16), nullable=False),  # treated (fired) or holdout (would-be)
+    Column("kind", String(16), nullable=False),  # delivered, opened, converted
+    Column("at", DateTime(timezone=True), nullable=False),  # when it happened
+    Column("data", Document, nullable=False),  # e.g. {"value": 12.5, "currency": "EUR"}
+    _stamp("received_at"),
+    UniqueConstraint("moment_id", "kind"),
+    Index("ix_outcomes_rule_id_kind", "rule_id", "kind"),
+)
+
+# Ingestion receipts: a ping sent again (same device, same ping id) gets the answer it got the
+# first time and is not processed twice. Keyed by a keyed digest of device and ping id, never
+# the ids themselves; pruned after a day.
+ping_receipts = Table(
+    "ping_receipts",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("result", Document, nullable=False),  # the per-ping answer that was given
+    _stamp("received_at"),
+    Index("ix_ping_receipts_received_at", "received_at"),
+)
