@@ -12,7 +12,8 @@
     │   ├── ConsumerError           a consumer profile that cannot be loaded
     │   ├── WeatherError            a weather reading or timeline record that cannot be loaded
     │   └── DecisionError           a decisions file that cannot be read back (explain)
-    └── IndexUsageError             misuse of the place index (unknown id, bad arguments)
+    ├── IndexUsageError             misuse of the place index (unknown id, bad arguments)
+    └── NotFoundError               what a request names by its id is not there (a moment)
 
 Messages are built from identifiers, never from raw coordinates of devices: a place's own
 coordinates may be quoted (they are public), a device's never.
@@ -95,6 +96,19 @@ class HoursError(InputError):
 
 class IndexUsageError(GeotriggerError):
     """Misuse of the place index (unknown id, arguments of the wrong shape)."""
+
+
+class NotFoundError(GeotriggerError):
+    """What a request names by its id is not there (a moment an outcome is reported for).
+
+    The message names the kind of thing and its id: ``moment 'abc123' not found``."""
+
+    http_status = 404
+
+    def __init__(self, noun: str, item_id: str) -> None:
+        self.noun = noun
+        self.item_id = item_id
+        super().__init__(f"{noun} {item_id!r} not found")
 
 
 class RuleError(InputError):
