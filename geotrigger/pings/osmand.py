@@ -1,0 +1,307 @@
+"""The OsmAnd protocol of Traccar Client (and OsmAnd's own tracker): one fix per request, as pings.
+
+Two shapes reach the same endpoint:
+
+- Query or form parameters (OsmAnd, Traccar Client before version 9): ``id`` (or
+  ``deviceid``), ``lat`` and ``lon`` (or ``location=<lat>,<lon>``), ``timestamp``, and the
+  optional ``speed`` (knots), ``accuracy`` (metres), ``batt`` (percent), ``bearing`` (or
+  ``heading``, degrees) and ``altitude`` (metres). Unknown parameters are ignored.
+- The JSON body of Traccar Client 9: ``{"device_id": ..., "location": {"timestamp": ISO,
+  "coords": {"latitude", "longitude", "accuracy", "speed", "heading", "altitude", ...},
+  "battery": {"level": 0..1, ...}, "is_moving", "odometer", "activity", ...}}``. Here the
+  speed is in metres per second; ``location`` may also be a list (a batch of fixes). Its
+  device id falls back to the ``id`` parameter.
+
+A ``timestamp`` is epoch seconds or epoch milliseconds (told apart by size: a value of 10^11
+or more is milliseconds, as 10^11 seconds is in the year 5138 and 10^11 ms in 1973), ISO 8601,
+or ``yyyy-MM-dd HH:mm:ss``; a time without a zone is UTC, as the Traccar server reads it.
+There is no "now" default: a fix without a time is refused.
+
+Unknowns become None: an accuracy at or below zero, a negative or non-finite speed. Battery,
+altitude and heading become the signals ``battery_pct``, ``altitude_m`` and ``heading_deg``
+when in range. The ping id is ``osmand:<device>:<epoch seconds>`` (a whole number when the
+fix is on a whole second), so a fix sent again is a duplicate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from geotrigger.errors import PingError
+from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
+
+KNOTS_TO_MPS = 1852.0 / 3600.0
+MILLISECONDS_FROM = 1e11  # an epoch value this large or larger is in milliseconds
+
+_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
+_fromisoformat = datetime.fromisoformat
+_fromtimestamp = datetime.fromtimestamp
+_LOCATION_PARAMS = ("id", "deviceid", "lat", "lon", "location", "timestamp")
+_NO_DEVICE_PARAM = "no device id: add id=<device> (Traccar Client's Device identifier)"
+_NO_DEVICE_JSON = (
+    "no device id: send 'device_id' in the body (Traccar Client's Device identifier) "
+    "or id=<device> in the URL"
+)
+
+
+def parse_osmand(params: Mapping[str, str], body: Any | None) -> list[Ping | Rejection]:
+    """A Ping or a Rejection per fix of a request: its JSON body if given, else its parameters.
+
+    A request that carries no fix at all (no location parameters, a body that is not Traccar
+    Client's JSON) raises :class:`PingError`.
+    """
+    if body is not None:
+        return _from_json(body, params)
+    if not any(params.get(name) for name in _LOCATION_PARAMS):
+        raise PingError(
+            "OsmAnd: the request has none of the parameters id, lat, lon, location, timestamp"
+        )
+    return [_from_params(params)]
+
+
+# --- query or form parameters -------------------------------------------------------------
+
+
+def _from_params(params: Mapping[str, str]) -> Ping | Rejection:
+    device = (params.get("id") or params.get("deviceid") or "").strip()
+    if not device:
+        return _rejected(_NO_DEVICE_PARAM)
+    try:
+        return _param_ping(params, device)
+    except PingError as exc:
+        return _rejected(exc.reason, device)
+
+
+def _param_ping(params: Mapping[str, str], device: str) -> Ping:
+    timestamp = _timestamp(params.get("timestamp"), "timestamp")
+    lat, lon = _param_position(params)
+    knots = _param_number(params, "speed")
+    heading = _param_number(params, "bearing")
+    if heading is None:
+        heading = _param_number(params, "heading")
+    signals = _signals(_param_number(params, "batt"), _param_number(params, "altitude"), heading)
+    return _build(
+        device,
+        lat,
+        lon,
+        timestamp,
+        _param_number(params, "accuracy"),
+        knots * KNOTS_TO_MPS if knots is not None else None,
+        signals,
+    )
+
+
+def _param_position(params: Mapping[str, str]) -> tuple[float, float]:
+    """``(lat, lon)`` from ``lat`` and ``lon``, else from ``location=<lat>,<lon>``."""
+    if params.get("lat") or params.get("lon"):
+        return _param_required(params, "lat"), _param_required(params, "lon")
+    location = params.get("location")
+    if not location:
+        raise PingError("fields 'lat' and 'lon' (or 'location=<lat>,<lon>') are missing")
+    parts = location.split(",")
+    try:
+        if len(parts) == 2:
+            return float(parts[0]), float(parts[1])
+    except ValueError:
+        pass
+    raise PingError("field 'location': expected two numbers, '<lat>,<lon>'")
+
+
+def _param_required(params: Mapping[str, str], name: str) -> float:
+    number = _param_number(params, name)
+    if number is None:
+        raise PingError(f"field {name!r} is missing")
+    return number
+
+
+def _param_number(params: Mapping[str, str], name: str) -> float | None:
+    """A numeric parameter; None when absent or empty. The value is never quoted."""
+    text = params.get(name)
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise PingError(f"field {name!r}: expected a number") from None
+
+
+# --- the JSON body of Traccar Client 9 ----------------------------------------------------
+
+
+def _from_json(body: Any, params: Mapping[str, str]) -> list[Ping | Rejection]:
+    if not isinstance(body, Mapping):
+        raise PingError(
+            f"Traccar Client: expected a JSON object with 'location', got {type(body).__name__}"
+        )
+    location = body.get("location")
+    if isinstance(location, Mapping):
+        locations, labelled = [location], False
+    elif isinstance(location, list):
+        locations, labelled = location, True
+    else:
+        raise PingError("Traccar Client: the JSON body has no 'location' object")
+    device = _text(body.get("device_id")) or _text(params.get("id") or params.get("deviceid"))
+    out: list[Ping | Rejection] = []
+    for index, item in enumerate(locations):
+        prefix = f"location[{index}]: " if labelled else ""
+        if device is None:
+            out.append(_rejected(prefix + _NO_DEVICE_JSON))
+            continue
+        try:
+            out.append(_json_ping(item, device))
+        except PingError as exc:
+            out.append(_rejected(prefix + exc.reason, device))
+    return out
+
+
+def _json_ping(location: object, device: str) -> Ping:
+    if not isinstance(location, Mapping):
+        raise PingError(f"expected a location object, got {type(location).__name__}")
+    timestamp = _timestamp(location.get("timestamp"), "location.timestamp")
+    coords = location.get("coords")
+    if not isinstance(coords, Mapping):
+        raise PingError("field 'location.coords' is missing or not an object")
+    lat = _json_required(coords, "latitude")
+    lon = _json_required(coords, "longitude")
+    battery = location.get("battery")
+    level = _json_number(battery, "level", "battery") if isinstance(battery, Mapping) else None
+    signals = _signals(
+        level * 100.0 if level is not None and level >= 0.0 else None,
+        _json_number(coords, "altitude"),
+        _json_number(coords, "heading"),
+    )
+    return _build(
+        device,
+        lat,
+        lon,
+        timestamp,
+        _json_number(coords, "accuracy"),
+        _json_number(coords, "speed"),
+        signals,
+    )
+
+
+def _json_required(coords: Mapping[str, Any], name: str) -> float:
+    number = _json_number(coords, name)
+    if number is None:
+        raise PingError(f"field 'location.coords.{name}' is missing")
+    return number
+
+
+def _json_number(record: Mapping[str, Any], name: str, parent: str = "coords") -> float | None:
+    """A JSON number (or numeric string); None when missing. The value is never quoted."""
+    value = record.get(name)
+    if type(value) is float:
+        return value
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise PingError(
+        f"field 'location.{parent}.{name}': expected a number, got {type(value).__name__}"
+    )
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def _timestamp(value: object, name: str) -> datetime:
+    """Epoch seconds or milliseconds, ISO 8601 or ``yyyy-MM-dd HH:mm:ss`` (UTC) as aware UTC."""
+    if value is None or value == "":
+        raise PingError(f"field {name!r} is missing")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch(float(value), name)
+    if not isinstance(value, str):
+        raise PingError(f"field {name!r}: expected a time, got {type(value).__name__}")
+    text = value.strip()
+    try:
+        return _from_epoch(float(text), name)
+    except ValueError:
+        pass
+    try:
+        parsed = _fromisoformat(text)
+    except ValueError:
+        raise PingError(
+            f"field {name!r}: {_shown(value)} is neither epoch seconds or milliseconds, "
+            "ISO 8601 nor 'yyyy-MM-dd HH:mm:ss'"
+        ) from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
+
+def _from_epoch(number: float, name: str) -> datetime:
+    seconds = number / 1000.0 if abs(number) >= MILLISECONDS_FROM else number
+    try:
+        return _fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise PingError(f"field {name!r}: epoch value {number:g} is out of range") from None
+
+
+def _signals(
+    battery_pct: float | None, altitude_m: float | None, heading_deg: float | None
+) -> MappingProxyType[str, float]:
+    """Battery, altitude and heading, each left out when unknown or out of range."""
+    signals: dict[str, float] = {}
+    if battery_pct is not None and 0.0 <= battery_pct <= 100.0:
+        signals["battery_pct"] = round(battery_pct, 6)
+    if altitude_m is not None and math.isfinite(altitude_m):
+        signals["altitude_m"] = altitude_m
+    if heading_deg is not None and 0.0 <= heading_deg <= 360.0:
+        signals["heading_deg"] = heading_deg
+    return MappingProxyType(signals) if signals else _NO_SIGNALS
+
+
+def _build(
+    device: str,
+    lat: float,
+    lon: float,
+    timestamp: datetime,
+    accuracy: float | None,
+    speed: float | None,
+    signals: MappingProxyType[str, float],
+) -> Ping:
+    epoch = timestamp.timestamp()
+    return trusted_ping(
+        device,
+        lat,
+        lon,
+        timestamp,
+        epoch,
+        f"osmand:{device}:{_epoch_text(epoch)}",
+        accuracy if accuracy is not None and accuracy > 0.0 else None,
+        speed if speed is not None and speed >= 0.0 and math.isfinite(speed) else None,
+        None,
+        signals,
+    )
+
+
+def _rejected(detail: str, device: str | None = None) -> Rejection:
+    return Rejection(reason=RejectReason.MALFORMED, detail=detail, device_id=device)
+
+
+def _epoch_text(seconds: float) -> str:
+    """Epoch seconds without a trailing '.0' on a whole second."""
+    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

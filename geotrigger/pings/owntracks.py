@@ -1,0 +1,199 @@
+"""OwnTracks in HTTP mode: what the app POSTs, as pings.
+
+The app POSTs one JSON message (some versions a list of them) and reads the reply as a list of
+messages for it, so :data:`OWNTRACKS_REPLY` (an empty list) acknowledges everything. Only
+``_type: "location"`` is a fix; transitions, waypoints, cards, LWTs, steps, commands and the
+rest are acknowledged and give no item. An ``encrypted`` message (the app's payload encryption
+is on) gives a rejection, not silence: geotrigger cannot read it, and dropping it quietly
+would hide every location of that device.
+
+Fields of a location, as OwnTracks defines them (its JSON omits a field whose value is zero):
+
+- ``lat``, ``lon`` (degrees) and ``tst`` (epoch seconds of the fix) are required. Old
+  versions sent them as numeric strings, which are accepted. ``created_at`` (when the message
+  was built) is not the fix time and is not read.
+- ``acc`` (metres): missing, or zero or less, is *unknown* (None). A real fix never has a zero
+  radius of uncertainty, so a zero (or its omission) cannot be told from "not measured".
+- ``vel`` (km/h) becomes metres per second; missing or negative is unknown (None).
+- ``batt`` (percent), ``alt`` (metres) and ``cog`` (degrees) become the signals
+  ``battery_pct``, ``altitude_m`` and ``heading_deg`` when present and in range.
+
+The device id comes from the first of: the ``X-Limit-U`` and ``X-Limit-D`` headers (the app
+sends them when Username and Device ID are set), the ``u`` and ``d`` query parameters, the
+message's ``topic`` (``owntracks/<user>/<device>``), each giving ``"<user>/<device>"``, and
+last the message's ``tid`` (two letters, shown on the map) alone. A pair counts only when both
+halves are given. The ping id is ``owntracks:<device>:<tst>``, so a message sent again is a
+duplicate rather than a second fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+from geotrigger.errors import PingError
+from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
+
+OWNTRACKS_REPLY: Final[list[Any]] = []  # the JSON reply: "nothing for you"; never mutate it
+
+_KMH_TO_MPS = 1 / 3.6
+_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
+_fromtimestamp = datetime.fromtimestamp
+_HOW_TO_NAME_THE_DEVICE = (
+    "no device id: set Username and Device ID in the app (it sends them as the X-Limit-U and "
+    "X-Limit-D headers), add ?u=<user>&d=<device> to the URL, or send a 'topic' of "
+    "owntracks/<user>/<device> or a 'tid'"
+)
+
+
+def parse_owntracks(
+    body: Any, *, headers: Mapping[str, str], query: Mapping[str, str]
+) -> list[Ping | Rejection]:
+    """A Ping or a Rejection per location message of an OwnTracks HTTP POST.
+
+    ``headers`` have lower-cased names. Messages of other types give no item. A body that is
+    not an OwnTracks message (or a list of them) at all raises :class:`PingError`.
+    """
+    request_device = _request_device(headers, query)
+    if isinstance(body, Mapping):
+        if not isinstance(body.get("_type"), str):
+            raise PingError("OwnTracks: the JSON object has no '_type' (not an OwnTracks message)")
+        return _items([body], request_device, labelled=False)
+    if isinstance(body, list):
+        return _items(body, request_device, labelled=True)
+    raise PingError(
+        f"OwnTracks: expected a JSON object (or a list of them), got {type(body).__name__}"
+    )
+
+
+def _items(
+    messages: list[Any], request_device: str | None, *, labelled: bool
+) -> list[Ping | Rejection]:
+    out: list[Ping | Rejection] = []
+    for index, message in enumerate(messages):
+        prefix = f"message [{index}]: " if labelled else ""
+        if not isinstance(message, Mapping) or not isinstance(message.get("_type"), str):
+            detail = f"{prefix}expected an OwnTracks object with a '_type'"
+            out.append(Rejection(reason=RejectReason.MALFORMED, detail=detail))
+            continue
+        kind = message["_type"]
+        if kind == "location":
+            out.append(_location(message, request_device, prefix))
+        elif kind == "encrypted":
+            detail = f"{prefix}the message is encrypted: turn off the app's encryption key"
+            out.append(Rejection(reason=RejectReason.MALFORMED, detail=detail))
+    return out
+
+
+def _request_device(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """The device named by the request (headers, then query), as ``user/device``."""
+    return _pair(headers.get("x-limit-u"), headers.get("x-limit-d")) or _pair(
+        query.get("u"), query.get("d")
+    )
+
+
+def _pair(user: str | None, device: str | None) -> str | None:
+    user, device = (user or "").strip(), (device or "").strip()
+    return f"{user}/{device}" if user and device else None
+
+
+def _message_device(message: Mapping[str, Any]) -> str | None:
+    """The device named by the message itself: its topic's user and device, else its tid."""
+    topic = message.get("topic")
+    if isinstance(topic, str):
+        parts = topic.split("/")
+        if len(parts) >= 3 and parts[1] and parts[2]:
+            return f"{parts[1]}/{parts[2]}"
+    tid = message.get("tid")
+    return (tid.strip() or None) if isinstance(tid, str) else None
+
+
+def _location(
+    message: Mapping[str, Any], request_device: str | None, prefix: str
+) -> Ping | Rejection:
+    device = request_device or _message_device(message)
+    if device is None:
+        return Rejection(reason=RejectReason.MALFORMED, detail=prefix + _HOW_TO_NAME_THE_DEVICE)
+    try:
+        return _ping(message, device)
+    except PingError as exc:
+        return Rejection(
+            reason=RejectReason.MALFORMED, detail=prefix + exc.reason, device_id=device
+        )
+
+
+def _ping(message: Mapping[str, Any], device: str) -> Ping:
+    seconds = _required(message, "tst")
+    timestamp = _from_epoch(seconds)
+    lat = _required(message, "lat")
+    lon = _required(message, "lon")
+    accuracy = _optional(message, "acc")
+    velocity = _optional(message, "vel")
+    speed = velocity * _KMH_TO_MPS if velocity is not None and velocity >= 0.0 else None
+    return trusted_ping(
+        device,
+        lat,
+        lon,
+        timestamp,
+        timestamp.timestamp(),
+        f"owntracks:{device}:{_epoch_text(seconds)}",
+        accuracy if accuracy is not None and accuracy > 0.0 else None,
+        speed if speed is not None and math.isfinite(speed) else None,
+        None,
+        _signals(message),
+    )
+
+
+def _signals(message: Mapping[str, Any]) -> MappingProxyType[str, float]:
+    """Battery, altitude and course, each left out when missing or out of range."""
+    signals: dict[str, float] = {}
+    battery = _optional(message, "batt")
+    if battery is not None and 0.0 <= battery <= 100.0:
+        signals["battery_pct"] = battery
+    altitude = _optional(message, "alt")
+    if altitude is not None and math.isfinite(altitude):
+        signals["altitude_m"] = altitude
+    course = _optional(message, "cog")
+    if course is not None and 0.0 <= course <= 360.0:
+        signals["heading_deg"] = course
+    return MappingProxyType(signals) if signals else _NO_SIGNALS
+
+
+def _required(message: Mapping[str, Any], name: str) -> float:
+    number = _optional(message, name)
+    if number is None:
+        raise PingError(f"field {name!r} is missing")
+    return number
+
+
+def _optional(message: Mapping[str, Any], name: str) -> float | None:
+    """A number or a numeric string; None when missing. The value is never quoted."""
+    value = message.get(name)
+    if type(value) is float:
+        return value
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise PingError(f"field {name!r}: expected a number, got {type(value).__name__}")
+
+
+def _from_epoch(seconds: float) -> datetime:
+    try:
+        return _fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        hint = " (milliseconds? OwnTracks sends seconds)" if abs(seconds) > 1e11 else ""
+        raise PingError(f"field 'tst': epoch value {seconds:g} is out of range{hint}") from None
+
+
+def _epoch_text(seconds: float) -> str:
+    """Epoch seconds as the app sent them: a whole number without a trailing '.0'."""
+    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
