@@ -125,6 +125,20 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ApiSettings:
+    """Per-key request limits of the HTTP API (a token bucket per key)."""
+
+    # Where the API's workers share their limits (redis://HOST:PORT/DB). Empty: each process
+    # limits on its own, which is right for one worker; with N workers a key would get N
+    # times its rate.
+    redis_url: str = ""
+    # The rate a key without a rate of its own may sustain, and the burst it may send at once
+    # after being idle. A phone posts a ping every few seconds; 50/s is a busy gateway.
+    rate_per_s: float = 50.0
+    burst: float = 100.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All settings of one process."""
 
@@ -135,6 +149,7 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
 
 _T = TypeVar("_T")
@@ -183,4 +198,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         privacy=_section_from_env("privacy", base.privacy, env),
         database=_section_from_env("database", base.database, env),
         retention=_section_from_env("retention", base.retention, env),
+        api=_section_from_env("api", base.api, env),
     )
