@@ -19,8 +19,18 @@ from geotrigger.weather.reading import WeatherReading
 
 log = logging.getLogger("geotrigger.providers")
 
-# What a parser may raise on a document that lacks what it expects: turned into a typed error.
-PARSE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+# What a parser may raise on a document that lacks what it expects, or holds values past what
+# Python can represent (a time in year 10,000, nesting deeper than the stack): a typed error.
+PARSE_ERRORS = (
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    OverflowError,
+    OSError,
+    RecursionError,
+)
 
 
 def fetch_each(
@@ -36,8 +46,21 @@ def fetch_each(
             errors[cell.key] = exc
         except PARSE_ERRORS as exc:
             errors[cell.key] = unreadable(name, exc, cell=cell.key)
+        except Exception as exc:  # the last resort: fetch never raises (the scheduler's contract)
+            errors[cell.key] = unexpected(name, exc, cell=cell.key)
     _log_errors(name, errors)
     return FetchResult(readings=readings, errors=errors)
+
+
+def unexpected(name: str, exc: Exception, *, cell: str | None = None) -> ProviderError:
+    """An exception no parser should raise (a bug, or a library's surprise), logged with its
+    traceback and turned into a typed error. The message names only the exception's type: its
+    text may repeat a URL with a key in its query."""
+    where = f" (cell {cell})" if cell else ""
+    log.exception("provider %s%s: unexpected %s", name, where, type(exc).__name__)
+    return ProviderResponseError(
+        name, f"the response cannot be read: unexpected {type(exc).__name__}", cell=cell
+    )
 
 
 def fail_all(name: str, cells: Iterable[Cell], error: ProviderError) -> dict[str, ProviderError]:
@@ -73,6 +96,18 @@ def clamp(value: float | None, low: float, high: float) -> float | None:
 def non_negative(value: float | None) -> float | None:
     """None for a negative value that cannot be (a sentinel such as -1 or -9999)."""
     return None if value is None or value < 0 else value
+
+
+def epoch_time(value: Any, what: str) -> datetime:
+    """Epoch seconds as an aware UTC time; ValueError naming ``what`` for a value that is not
+    a finite number or lies past the years Python can hold (``1e20``)."""
+    seconds = number(value)
+    if seconds is None:
+        raise ValueError(f"{what!r} is not a time: {value!r}")
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"{what!r} is out of range: {value!r}") from exc
 
 
 def utc_time(text: Any) -> datetime:

@@ -133,6 +133,8 @@ class HttpResponse:
             raise self._unreadable(_json_problem(exc, self.url)) from None
         except ValueError as exc:  # bytes that are not UTF-8/16/32
             raise self._unreadable(f"a body that is not text from {self.url}: {exc}") from None
+        except RecursionError:  # arrays or objects nested deeper than the parser's stack
+            raise self._unreadable(f"JSON nested too deeply to read from {self.url}") from None
 
     def _unreadable(self, reason: str) -> ProviderResponseError:
         return ProviderResponseError(self.provider, reason, cell=self.cell)
@@ -310,8 +312,41 @@ class _CircuitBreaker:
         return self._opened_at + self._reset_s - self._clock()
 
 
-def _check_config(config: ProviderConfig) -> None:
+def check_base_url(provider: str, base_url: str) -> None:
+    """Refuse a base URL requests could not send to (a typo such as ``htps://`` or a missing
+    host would otherwise fail every request, later and less clearly): http or https, a host,
+    parsed by ``urlsplit``. The URL is not quoted back: it may hold credentials."""
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ProviderConfigError(provider, f"base_url cannot be parsed: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = repr(parts.scheme) if parts.scheme else "none"
+        raise ProviderConfigError(
+            provider, f"base_url must start with http:// or https:// (scheme: {shown})"
+        )
+    if not parts.hostname:
+        raise ProviderConfigError(provider, "base_url has no host (e.g. https://api.example.org)")
+
+
+def check_user_agent(provider: str, user_agent: str | None) -> None:
+    """Refuse a User-Agent that cannot travel as one header line: a CR or LF would split the
+    header, and other control characters are refused by servers or by ``requests`` later."""
+    if user_agent is None:
+        return
+    bad = [character for character in user_agent if not character.isprintable()]
+    if bad:
+        raise ProviderConfigError(
+            provider,
+            f"user_agent must be printable text on one line; it holds {bad[0]!r}",
+        )
+
+
+def _check_config(config: ProviderConfig, base_url: str) -> None:
     """Refuse settings the client cannot work with, naming the setting."""
+    check_base_url(config.name, base_url)
+    check_user_agent(config.name, config.user_agent)
     positive = {
         "connect_timeout_s": config.connect_timeout_s,
         "read_timeout_s": config.read_timeout_s,
@@ -353,10 +388,10 @@ class HttpClient:
         sends ``config.user_agent`` when set. ``clock``, ``sleep`` and ``rng`` are injectable
         so tests can run backoff without waiting; ``now`` (aware UTC wall-clock time) is what
         ``Expires`` and ``Retry-After`` dates are compared with."""
-        _check_config(config)
+        self._base_url = (config.base_url or default_base_url).rstrip("/")
+        _check_config(config, self._base_url)
         self._config = config
         self._name = config.name
-        self._base_url = (config.base_url or default_base_url).rstrip("/")
         self._sleep, self._rng, self._now = sleep, rng, now
         self._session = session if session is not None else requests.Session()
         if config.user_agent:

@@ -48,10 +48,12 @@ from geotrigger.weather.provider import (
 from geotrigger.weather.reading import WeatherReading
 from geotrigger_providers.base import (
     clamp,
+    epoch_time,
     fail_all,
     fetch_each,
     non_negative,
     number,
+    unexpected,
 )
 from geotrigger_providers.http import HttpClient, Params
 from geotrigger_providers.wmo import wmo_condition
@@ -131,6 +133,8 @@ class OpenMeteoProvider:
                 "provider %s: a request for %d cell(s) failed (%s)", NAME, len(batch), exc.kind
             )
             return FetchResult(errors=fail_all(NAME, batch, exc))
+        except Exception as exc:  # the last resort: fetch never raises
+            return FetchResult(errors=fail_all(NAME, batch, unexpected(NAME, exc)))
         by_cell = dict(zip(batch, locations, strict=True))
         return fetch_each(NAME, batch, lambda cell: parse_current(by_cell[cell]))
 
@@ -250,12 +254,8 @@ def _object(value: Any, what: str) -> Mapping[str, Any]:
 
 def _time(value: Any, offset_s: float) -> datetime:
     """``current.time`` as UTC: epoch seconds, or ISO 8601 local to ``offset_s``."""
-    seconds = number(value)
-    if seconds is not None:
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError) as exc:
-            raise ValueError(f"'current.time' is out of range: {value!r}") from exc
+    if number(value) is not None:
+        return epoch_time(value, "current.time")
     if not isinstance(value, str):
         raise ValueError(f"'current.time' is not a time: {value!r}")
     stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))

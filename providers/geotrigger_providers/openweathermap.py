@@ -31,7 +31,7 @@ a bad key 401 (a :class:`ProviderConfigError`). Data is subject to OpenWeather's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from geotrigger.weather.provider import (
@@ -44,7 +44,7 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition, WeatherReading
-from geotrigger_providers.base import clamp, fetch_each, non_negative, number
+from geotrigger_providers.base import clamp, epoch_time, fetch_each, non_negative, number
 from geotrigger_providers.http import HttpClient
 
 NAME = "openweathermap"
@@ -147,10 +147,8 @@ def error_in_body(document: Any, *, cell: str | None = None) -> ProviderError | 
 def parse_onecall(document: Any) -> WeatherReading:
     """A reading from a One Call 3.0 document asked for in standard units."""
     current = document["current"]
-    stamp = number(current["dt"])
-    if stamp is None:
-        raise ValueError(f"current.dt is not a time: {current['dt']!r}")
-    observed_at = datetime.fromtimestamp(stamp, UTC)
+    observed_at = epoch_time(current["dt"], "current.dt")
+    stamp = observed_at.timestamp()
     condition = condition_of(current.get("weather"))
     return WeatherReading(
         observed_at=observed_at,

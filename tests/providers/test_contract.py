@@ -58,7 +58,8 @@ class Wiring:
 
     ``variables`` are its own settings (``PLAN`` for ``GEOTRIGGER_WEATHER_<NAME>_PLAN``), given
     the server's URL; ``serve`` routes its recorded success answer; ``paths`` are every path
-    its requests go to (a fault is served at each); ``readings`` the cells the success gives.
+    its requests go to (a fault is served at each); ``readings`` the cells the success gives;
+    ``serve_absurd_time`` routes the recording with its time moved past what a date can hold.
     """
 
     cells: tuple[Cell, Cell]
@@ -67,6 +68,7 @@ class Wiring:
     paths: tuple[str, ...] = ()
     readings: frozenset[str]
     source: str
+    serve_absurd_time: Callable[[FixtureServer], None] | None = None
 
     @property
     def http(self) -> bool:
@@ -78,8 +80,19 @@ class Wiring:
 OPEN_METEO_CELLS = (Cell(key="om-1", lat=52.276, lon=6.873), Cell(key="om-2", lat=52.3, lon=6.9))
 
 
+# Minutes before the last time a date can hold: adding a reading's validity overflows.
+END_OF_TIME = "9999-12-31T23:55:00"
+
+
 def serve_open_meteo(server: FixtureServer) -> None:
     location = recorded("open_meteo/forecast_current_enschede_trimmed.json")
+    server.route("/v1/forecast", Reply.json([location, location]))
+
+
+def serve_open_meteo_absurd_time(server: FixtureServer) -> None:
+    location = recorded("open_meteo/forecast_current_enschede_trimmed.json")
+    location["current"]["time"] = END_OF_TIME
+    location["utc_offset_seconds"] = 0
     server.route("/v1/forecast", Reply.json([location, location]))
 
 
@@ -95,6 +108,13 @@ METNO_CELLS = (
 def serve_metno(server: FixtureServer) -> None:
     recording = recorded("metno/locationforecast_2.0_compact_lat40.7_lon-74.0_trimmed.json")
     server.route(METNO_PATH, Reply.json(recording["data"]))
+
+
+def serve_metno_absurd_time(server: FixtureServer) -> None:
+    document = recorded("metno/locationforecast_2.0_compact_lat40.7_lon-74.0_trimmed.json")["data"]
+    for entry in document["properties"]["timeseries"]:
+        entry["time"] = END_OF_TIME + "Z"
+    server.route(METNO_PATH, Reply.json(document))
 
 
 # --- NWS: per cell its point, the point's stations, the nearest's latest observation ----------
@@ -133,6 +153,13 @@ def serve_nws(server: FixtureServer) -> None:
     server.route(NWS_FORECAST, Reply.file("nws/gridpoints_forecast_hourly_us.json"))
 
 
+def serve_nws_absurd_time(server: FixtureServer) -> None:
+    serve_nws(server)
+    observation = recorded("nws/stations_observations.json")["features"][0]
+    observation["properties"]["timestamp"] = END_OF_TIME + "+00:00"
+    server.route(NWS_OBSERVATION, Reply.json(observation))
+
+
 # --- OpenWeatherMap: one request per cell -----------------------------------------------------
 
 OWM_PATH = "/data/3.0/onecall"
@@ -143,6 +170,12 @@ def serve_openweathermap(server: FixtureServer) -> None:
     server.route(
         OWM_PATH, Reply.file("openweathermap/onecall_3.0_greenwich_light_rain_trimmed.json")
     )
+
+
+def serve_openweathermap_absurd_time(server: FixtureServer) -> None:
+    document = recorded("openweathermap/onecall_3.0_greenwich_light_rain_trimmed.json")
+    document["current"]["dt"] = 10**20  # epoch seconds some 3e12 years on
+    server.route(OWM_PATH, Reply.json(document))
 
 
 # --- file: the example day; a second cell it has nothing for ----------------------------------
@@ -159,6 +192,7 @@ WIRINGS: Mapping[str, Wiring] = {
         paths=("/v1/forecast",),
         readings=frozenset(c.key for c in OPEN_METEO_CELLS),
         source="open-meteo",
+        serve_absurd_time=serve_open_meteo_absurd_time,
     ),
     "metno": Wiring(
         cells=METNO_CELLS,
@@ -167,6 +201,7 @@ WIRINGS: Mapping[str, Wiring] = {
         paths=(METNO_PATH,),
         readings=frozenset(c.key for c in METNO_CELLS),
         source="metno",
+        serve_absurd_time=serve_metno_absurd_time,
     ),
     "nws": Wiring(
         cells=NWS_CELLS,
@@ -175,6 +210,7 @@ WIRINGS: Mapping[str, Wiring] = {
         paths=(*NWS_POINTS, NWS_STATIONS, NWS_OBSERVATION, NWS_FORECAST),
         readings=frozenset(c.key for c in NWS_CELLS),
         source="nws",
+        serve_absurd_time=serve_nws_absurd_time,
     ),
     "openweathermap": Wiring(
         cells=OWM_CELLS,
@@ -183,6 +219,7 @@ WIRINGS: Mapping[str, Wiring] = {
         paths=(OWM_PATH,),
         readings=frozenset(c.key for c in OWM_CELLS),
         source="openweathermap",
+        serve_absurd_time=serve_openweathermap_absurd_time,
     ),
     "file": Wiring(
         cells=(HELSINKI, EQUATOR),
@@ -317,6 +354,15 @@ FAULTS: Mapping[str, Fault] = {
         {"MAX_ATTEMPTS": "1"},
     ),
     "401": Fault(Reply.json({"message": "Invalid API key"}, status=401), ProviderConfigError, {}),
+    # Well-formed JSON of the wrong shape: nothing a reading needs is there.
+    "an empty list": Fault(Reply.json([]), ProviderResponseError, {}),
+    "an empty object": Fault(Reply.json({}), ProviderResponseError, {}),
+    "null": Fault(Reply.json(None), ProviderResponseError, {}),
+    "a list of numbers": Fault(Reply.json([1, 2, 3]), ProviderResponseError, {}),
+    "a string": Fault(Reply.json("current"), ProviderResponseError, {}),
+    "arrays nested 200,000 deep": Fault(
+        Reply(body=b"[" * 200_000 + b"]" * 200_000, headers=JSON), ProviderResponseError, {}
+    ),
 }
 
 HTTP_PROVIDERS = [name for name in provider_names() if name in WIRINGS and WIRINGS[name].http]
@@ -343,3 +389,85 @@ def test_a_fault_is_a_typed_error_per_cell_and_never_raises(
         assert error.provider == name
         assert API_KEY not in str(error)
     assert server.seen(), "the fault was never asked for"
+
+
+@pytest.mark.parametrize("name", HTTP_PROVIDERS)
+def test_a_time_past_what_a_date_holds_is_a_response_error(
+    server: FixtureServer, name: str
+) -> None:
+    wiring = WIRINGS[name]
+    assert wiring.serve_absurd_time is not None, f"{name} has no absurd-time variant"
+    wiring.serve_absurd_time(server)
+    provider = build(name, server)
+    try:
+        result = provider.fetch(list(wiring.cells))
+    finally:
+        provider.close()
+
+    assert dict(result.readings) == {}
+    assert set(result.errors) == {cell.key for cell in wiring.cells}
+    for key, error in result.errors.items():
+        assert isinstance(error, ProviderResponseError), f"{key}: {type(error).__name__}: {error}"
+
+
+# --- NWS: a fault on one link of its chain at a time ------------------------------------------
+
+# The cells whose reading goes through each path: a point is one cell's, the station both's; the
+# hourly forecast is optional (when it fails the reading stands without its chance of rain).
+NWS_CELLS_THROUGH: Mapping[str, frozenset[str]] = {
+    NWS_POINTS[0]: frozenset({NWS_CELLS[0].key}),
+    NWS_POINTS[1]: frozenset({NWS_CELLS[1].key}),
+    NWS_STATIONS: frozenset(c.key for c in NWS_CELLS),
+    NWS_OBSERVATION: frozenset(c.key for c in NWS_CELLS),
+    NWS_FORECAST: frozenset(),
+}
+# The read timeout is left out here (it waits for real, and the all-paths test has it).
+CHAIN_FAULTS = [fault for fault in FAULTS if fault != "a read timeout"]
+
+
+def test_every_nws_path_has_its_cells() -> None:
+    assert set(NWS_CELLS_THROUGH) == set(WIRINGS["nws"].paths)
+
+
+@pytest.mark.parametrize("fault", CHAIN_FAULTS)
+@pytest.mark.parametrize("path", list(NWS_CELLS_THROUGH))
+def test_nws_a_fault_on_one_path_fails_only_the_cells_through_it(
+    server: FixtureServer, path: str, fault: str
+) -> None:
+    served = FAULTS[fault]
+    serve_nws(server)
+    server.route(path, served.reply)
+    provider = build("nws", server, **served.overrides)
+    try:
+        result = provider.fetch(list(NWS_CELLS))
+    finally:
+        provider.close()
+
+    failed = NWS_CELLS_THROUGH[path]
+    assert set(result.errors) == failed
+    assert set(result.readings) == {cell.key for cell in NWS_CELLS} - failed
+    for key, error in result.errors.items():
+        assert isinstance(error, served.expected), f"{key}: {type(error).__name__}: {error}"
+    if path == NWS_FORECAST:
+        assert all(r.precipitation_probability_pct is None for r in result.readings.values())
+    assert server.seen(path), "the fault was never asked for"
+
+
+# --- settings refused when the provider is created ---------------------------------------------
+
+
+@pytest.mark.parametrize("base_url", ["ftp://weather.example.org", "https://", "weather.example"])
+@pytest.mark.parametrize("name", HTTP_PROVIDERS)
+def test_a_base_url_it_cannot_send_to_is_refused_at_creation(
+    server: FixtureServer, name: str, base_url: str
+) -> None:
+    with pytest.raises(ProviderConfigError, match="base_url"):
+        build(name, server, BASE_URL=base_url)
+
+
+@pytest.mark.parametrize("name", HTTP_PROVIDERS)
+def test_a_user_agent_with_a_line_break_is_refused_at_creation(
+    server: FixtureServer, name: str
+) -> None:
+    with pytest.raises(ProviderConfigError, match="user_agent"):
+        build(name, server, USER_AGENT="geotrigger/1.0\r\nX-Injected: yes")

@@ -26,6 +26,7 @@ from geotrigger.weather.provider import (
 from tests.providers.server import FixtureServer, Reply, fixture_path
 
 API_KEY = "k3y-5ecret-0123"
+JSON_HEADERS = {"Content-Type": "application/json"}
 METNO = "metno/locationforecast_2.0_compact_lat40.7_lon-74.0_trimmed.json"
 # The recorded MET Norway response: Last-Modified 11:44:31, Expires 12:14:53 GMT.
 BEFORE_EXPIRES = datetime(2020, 7, 20, 12, 0, tzinfo=UTC)
@@ -633,3 +634,52 @@ def test_settings_it_cannot_work_with_are_refused(setting: str, value: float) ->
 
     with pytest.raises(ProviderConfigError, match=setting):
         HttpClient(config, default_base_url="https://api.example")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "complaint"),
+    [
+        ("ftp://api.example.org", "http:// or https://"),
+        ("api.example.org", "http:// or https://"),
+        ("https://", "no host"),
+        ("https://:8080/v1", "no host"),
+        ("https://api.example.org:99999", "cannot be parsed"),
+        ("http://[::1", "cannot be parsed"),
+    ],
+)
+def test_a_base_url_requests_could_not_send_to_is_refused(base_url: str, complaint: str) -> None:
+    config = ProviderConfig(name="test-provider", base_url=base_url)
+
+    with pytest.raises(ProviderConfigError, match="base_url") as refused:
+        HttpClient(config, default_base_url="https://api.example")
+    assert complaint in refused.value.reason
+
+
+def test_a_base_url_with_credentials_is_refused_without_quoting_them() -> None:
+    config = ProviderConfig(name="test-provider", base_url="sftp://user:hunter2@api.example.org")
+
+    with pytest.raises(ProviderConfigError) as refused:
+        HttpClient(config, default_base_url="https://api.example")
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "user_agent", ["app/1.0\r\nX-Injected: yes", "app/1.0\n", "app/1.0\x00", "app\t1.0"]
+)
+def test_a_user_agent_that_is_not_one_printable_line_is_refused(user_agent: str) -> None:
+    config = ProviderConfig(name="test-provider", user_agent=user_agent)
+
+    with pytest.raises(ProviderConfigError, match="user_agent"):
+        HttpClient(config, default_base_url="https://api.example")
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_response_error(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route("/deep", Reply(body=b"[" * 200_000 + b"]" * 200_000, headers=JSON_HEADERS))
+    client = make_client(server, fake_time)
+
+    response = client.get("/deep")
+    with pytest.raises(ProviderResponseError, match="nested too deeply"):
+        response.json()
+    client.close()
