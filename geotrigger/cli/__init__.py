@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "geotrigger.cli.consumers",
     "geotrigger.cli.sweep",
     "geotrigger.cli.keys",
+    "geotrigger.cli.relay",
 )
 
 

@@ -1,0 +1,84 @@
+"""``geotrigger relay``: deliver fired moments from the outbox to the webhook destinations.
+
+The destinations are those of ``GEOTRIGGER_WEBHOOKS``, each configured by its
+``GEOTRIGGER_WEBHOOK_<NAME>_*`` variables (see :mod:`geotrigger.delivery.destinations`).
+``--once`` makes one run and prints its counts; without it the relay runs in the foreground
+until interrupted (Ctrl-C, SIGTERM), printing a line for each run that found work. Several
+relays may run against one database: none takes another's delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from geotrigger.cli.db import database_url
+from geotrigger.delivery.destinations import destinations_from_env
+from geotrigger.delivery.relay import Relay, RelayReport
+from geotrigger.store.database import connect, database_errors
+
+
+def register(subparsers: Any) -> None:
+    """Add ``relay``."""
+    parser = subparsers.add_parser(
+        "relay", help="deliver fired moments to the webhook destinations (signed, retried)"
+    )
+    parser.add_argument("--once", action="store_true", help="one run, then exit")
+    parser.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="the pause between runs that found nothing to do (default: 1)",
+    )
+    parser.set_defaults(handler=run_relay)
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    """Handler of ``geotrigger relay``."""
+    url = database_url(args)
+    destinations = destinations_from_env(os.environ)
+    engine = connect(url)
+    try:
+        with database_errors(url), Relay(engine, destinations) as relay:
+            if args.once:
+                print(relay.run_once().summary(), flush=True)
+                return 0
+            for destination in destinations:
+                channels = ", ".join(sorted(destination.channels)) or "every channel"
+                print(f"relay: {destination.name} ({channels})", flush=True)
+            stop = threading.Event()
+            restore = _stop_on_signals(stop)
+            try:
+                relay.run(stop, idle_s=max(args.idle, 0.01), on_report=_print)
+            finally:
+                restore()
+    finally:
+        engine.dispose()
+    print("relay: stopped", flush=True)
+    return 0
+
+
+def _print(report: RelayReport) -> None:
+    print(report.summary(), flush=True)
+
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop``; the returned function puts the old handlers back."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    return restore
