@@ -12,7 +12,11 @@ lets a ``requests`` exception escape:
   retry in step), or the ``Retry-After`` (seconds or an HTTP date) when that is longer. A
   ``Retry-After`` longer than ``max_backoff_s`` is not waited for: a 429 raises
   :class:`ProviderRateLimitedError` (with ``retry_after_s``) and a 5xx
-  :class:`ProviderUnavailableError` at once. After the last try a 429 is
+  :class:`ProviderUnavailableError` at once. A 429 or 503 given up on with a ``Retry-After``
+  blocks the client for that long: until then every request fails at once without being
+  sent (:class:`ProviderRateLimitedError` with the ``retry_after_s`` left after a 429,
+  :class:`ProviderUnavailableError` after a 503), so the other cells of a sweep do not ask
+  again what the provider has just refused. After the last try a 429 is
   :class:`ProviderRateLimitedError`, anything else :class:`ProviderUnavailableError`, named
   by its last status or failure ("read timed out after 3 attempts").
 * **A body cut short.** A response whose body stops early (the connection closes before the
@@ -217,6 +221,14 @@ class _Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class _Blocked:
+    """A provider's ``Retry-After`` being honoured: no request before ``until`` (client clock)."""
+
+    status: int  # 429 or 503
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Cached:
     """The last 200 of a URL, for conditional GETs."""
 
@@ -392,7 +404,7 @@ class HttpClient:
         _check_config(config, self._base_url)
         self._config = config
         self._name = config.name
-        self._sleep, self._rng, self._now = sleep, rng, now
+        self._clock, self._sleep, self._rng, self._now = clock, sleep, rng, now
         self._session = session if session is not None else requests.Session()
         if config.user_agent:
             self._session.headers["User-Agent"] = config.user_agent
@@ -403,6 +415,7 @@ class HttpClient:
         )
         self._cache: dict[str, _Cached] = {}
         self._secrets = _secret_forms(config.api_key)
+        self._blocked: _Blocked | None = None
 
     @property
     def base_url(self) -> str:
@@ -430,6 +443,7 @@ class HttpClient:
         cached = self._cache.get(url) if conditional else None
         if cached is not None and cached.fresh(self._now()):
             return replace(cached.response, not_modified=True, cell=cell)
+        self._refuse_while_blocked(cell)
         self._breaker.admit(cell)
         request_headers = dict(headers or {})
         if cached is not None and cached.last_modified:
@@ -557,11 +571,29 @@ class HttpClient:
 
     def _give_up(self, failure: _Failure, reason: str, cell: str | None) -> ProviderError:
         reason = self._mask(reason)
+        if failure.retry_after_s is not None and failure.status in (429, 503):
+            self._blocked = _Blocked(failure.status, self._clock() + failure.retry_after_s)
         if failure.status == 429:
             return ProviderRateLimitedError(
                 self._name, reason, cell=cell, retry_after_s=failure.retry_after_s
             )
         return ProviderUnavailableError(self._name, reason, cell=cell)
+
+    def _refuse_while_blocked(self, cell: str | None) -> None:
+        """Fail without sending while a ``Retry-After`` the client gave up on still runs."""
+        if self._blocked is None:
+            return
+        remaining = self._blocked.until - self._clock()
+        if remaining <= 0:
+            self._blocked = None
+            return
+        reason = (
+            f"not sent: the provider answered HTTP {self._blocked.status} with a Retry-After; "
+            f"{remaining:.0f} s left to wait"
+        )
+        if self._blocked.status == 429:
+            raise ProviderRateLimitedError(self._name, reason, cell=cell, retry_after_s=remaining)
+        raise ProviderUnavailableError(self._name, reason, cell=cell)
 
     # -- the conditional-GET cache ----------------------------------------------------------
 

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from geotrigger_providers.http import HttpClient
+from geotrigger_providers.openweathermap import OpenWeatherMapProvider
 
 from geotrigger.weather.provider import (
+    Cell,
     ProviderConfig,
     ProviderConfigError,
     ProviderRateLimitedError,
@@ -683,3 +685,66 @@ def test_json_nested_deeper_than_the_parser_goes_is_a_response_error(
     with pytest.raises(ProviderResponseError, match="nested too deeply"):
         response.json()
     client.close()
+
+
+def test_a_long_retry_after_on_a_429_blocks_every_request_until_it_is_over(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route(
+        "/data/3.0/onecall",
+        Reply.file("errors/owm_429_blocked.json", status=429, **{"Retry-After": "3600"}),
+        Reply.json({"ok": True}),
+    )
+    client = make_client(server, fake_time)
+    with pytest.raises(ProviderRateLimitedError):
+        client.get("/data/3.0/onecall", params={"appid": API_KEY})
+
+    fake_time.now += 3000
+    with pytest.raises(ProviderRateLimitedError, match="not sent") as blocked:
+        client.get("/data/3.0/onecall", params={"lat": "1"}, cell="c-2")
+    assert blocked.value.retry_after_s == pytest.approx(600.0)
+    assert blocked.value.cell == "c-2"
+    assert len(server.seen("/data/3.0/onecall")) == 1
+    assert client.breaker_state == "closed"  # nothing was sent: no new failure
+
+    fake_time.now += 600
+    assert client.get("/data/3.0/onecall").json() == {"ok": True}
+    assert len(server.seen("/data/3.0/onecall")) == 2
+    client.close()
+
+
+def test_a_long_retry_after_on_a_503_blocks_as_unavailable(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route("/busy", Reply(status=503, headers={"Retry-After": "120"}), Reply.json([]))
+    client = make_client(server, fake_time)
+    with pytest.raises(ProviderUnavailableError, match="HTTP 503"):
+        client.get("/busy")
+
+    with pytest.raises(ProviderUnavailableError, match="120 s left"):
+        client.get("/busy")
+    fake_time.now += 120
+    assert client.get("/busy").json() == []
+    assert len(server.seen("/busy")) == 2
+    client.close()
+
+
+def test_two_cells_after_a_long_retry_after_send_one_request(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route(
+        "/data/3.0/onecall",
+        Reply.file("errors/owm_429_blocked.json", status=429, **{"Retry-After": "3600"}),
+    )
+    client = make_client(server, fake_time, api_key=API_KEY)
+    provider = OpenWeatherMapProvider(
+        ProviderConfig(name="openweathermap", api_key=API_KEY), client=client
+    )
+    cells = [Cell(key="a", lat=51.5, lon=0.0), Cell(key="b", lat=52.5, lon=1.0)]
+
+    result = provider.fetch(cells)
+
+    assert set(result.errors) == {"a", "b"}
+    assert all(isinstance(e, ProviderRateLimitedError) for e in result.errors.values())
+    assert len(server.seen("/data/3.0/onecall")) == 1
+    provider.close()
