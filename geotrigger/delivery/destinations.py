@@ -125,7 +125,8 @@ def _url(name: str, environ: Mapping[str, str]) -> str:
     except ValueError as exc:
         raise ConfigError(f"{var}: not a URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else "it"
+        # scheme, host and path only: user info and the query string may hold credentials
+        shown = f"{parts.scheme}://{parts.hostname or ''}{parts.path}" if parts.scheme else "it"
         raise ConfigError(f"{var}: expected an http or https URL with a host, not {shown!r}")
     return url
 

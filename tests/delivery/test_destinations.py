@@ -63,7 +63,7 @@ def test_the_repr_shows_neither_the_secret_nor_the_url() -> None:
     [
         ({"GEOTRIGGER_WEBHOOK_CRM_URL": ""}, "GEOTRIGGER_WEBHOOK_CRM_URL", "is not set"),
         (
-            {"GEOTRIGGER_WEBHOOK_CRM_URL": "ftp://crm.example/x?token=tok-123"},
+            {"GEOTRIGGER_WEBHOOK_CRM_URL": "ftp://u:hunter2@crm.example/x?token=tok-123"},
             "GEOTRIGGER_WEBHOOK_CRM_URL",
             "http or https",
         ),
