@@ -36,8 +36,10 @@ lets a ``requests`` exception escape:
   closes the circuit, failure opens it again. A :class:`ProviderConfigError` is not an outage:
   the provider answered, so it counts as a success for the breaker.
 * **Rate limit.** A token bucket of ``rate_per_s`` tokens per second (capacity
-  ``max(1, rate_per_s)``) per client; every attempt, retries included, takes a token and waits
-  for one when there is none. It never fails.
+  ``max(1, rate_per_s)``) per client, or one :class:`TokenBucket` shared by the clients of one
+  provider (``limiter``); every attempt, retries included, takes a token (or ``cost`` tokens,
+  for a request a provider counts as several calls) and waits for them when there are none.
+  It never fails.
 * **Conditional GETs** (``conditional=True``). The last 200 per URL (query included) is kept
   with its ``Last-Modified`` and ``Expires``. Before ``Expires`` the cached response is
   returned without a request; after it the request carries ``If-Modified-Since``, and a 304
@@ -240,10 +242,11 @@ class _Cached:
         return self.expires is not None and now < self.expires
 
 
-class _TokenBucket:
-    """At most ``rate_per_s`` takes per second on average, bursts up to the capacity. A take
-    without a token borrows one and sleeps until it is paid back, so it never loops on a clock
-    that a fake ``sleep`` does not move."""
+class TokenBucket:
+    """At most ``rate_per_s`` tokens taken per second on average, bursts up to the capacity. A
+    take without enough tokens borrows them and sleeps until they are paid back, so it never
+    loops on a clock that a fake ``sleep`` does not move. Clients of one provider may share
+    one, so that together they keep to its rate."""
 
     def __init__(
         self, rate_per_s: float, clock: Callable[[], float], sleep: Callable[[float], None]
@@ -253,12 +256,13 @@ class _TokenBucket:
         self._tokens = self._capacity
         self._updated = clock()
 
-    def take(self) -> None:
+    def take(self, cost: float = 1.0) -> None:
+        """Take ``cost`` tokens, waiting until they are there."""
         now = self._clock()
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(self._capacity, self._tokens + elapsed * self._rate)
         self._updated = now
-        self._tokens -= 1.0
+        self._tokens -= cost
         if self._tokens < 0:
             self._sleep(-self._tokens / self._rate)
 
@@ -395,11 +399,13 @@ class HttpClient:
         rng: Callable[[], float] = random.random,
         now: Callable[[], datetime] = _utc_now,
         session: requests.Session | None = None,
+        limiter: TokenBucket | None = None,
     ) -> None:
         """``config.base_url`` (without a trailing slash) or ``default_base_url``; the session
         sends ``config.user_agent`` when set. ``clock``, ``sleep`` and ``rng`` are injectable
         so tests can run backoff without waiting; ``now`` (aware UTC wall-clock time) is what
-        ``Expires`` and ``Retry-After`` dates are compared with."""
+        ``Expires`` and ``Retry-After`` dates are compared with. ``limiter``: another client's
+        :attr:`limiter`, to share its rate limit (its own bucket of ``rate_per_s`` when None)."""
         self._base_url = (config.base_url or default_base_url).rstrip("/")
         _check_config(config, self._base_url)
         self._config = config
@@ -409,7 +415,7 @@ class HttpClient:
         if config.user_agent:
             self._session.headers["User-Agent"] = config.user_agent
         self._timeout = (config.connect_timeout_s, config.read_timeout_s)
-        self._bucket = _TokenBucket(config.rate_per_s, clock, sleep)
+        self._bucket = limiter or TokenBucket(config.rate_per_s, clock, sleep)
         self._breaker = _CircuitBreaker(
             config.name, config.breaker_failures, config.breaker_reset_s, clock
         )
@@ -421,6 +427,11 @@ class HttpClient:
     def base_url(self) -> str:
         """The URL that relative paths are joined to, without a trailing slash."""
         return self._base_url
+
+    @property
+    def limiter(self) -> TokenBucket:
+        """The rate limit this client takes its tokens from, for another client to share."""
+        return self._bucket
 
     @property
     def breaker_state(self) -> BreakerState:

@@ -12,7 +12,8 @@ Requests, per cell:
 * ``GET <forecastHourly>``: the first period's ``probabilityOfPrecipitation``. The forecast is
   optional: when it fails the field stays None and the reading stands. It has its own
   :class:`HttpClient` (one try, its own circuit) so that a forecast grid NWS has let expire (a
-  common 503) never opens the circuit the observations go through.
+  common 503) never opens the circuit the observations go through; it shares the rate limit of
+  the main client, so that together they keep to ``rate_per_s``.
 
 Links in NWS documents are absolute; links are followed on the configured base URL: a link
 under another host than the base URL keeps its path (and query) and goes to the base URL, so a
@@ -257,11 +258,13 @@ class NwsProvider:
         forecast_client: HttpClient | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``forecast_client`` defaults to one try per forecast request with its own circuit;
-        ``clock`` times the point cache."""
+        """``forecast_client`` defaults to one try per forecast request with its own circuit
+        and the main client's rate limit; ``clock`` times the point cache."""
         self._client = client or HttpClient(config, default_base_url=DEFAULT_BASE_URL)
         self._forecast_client = forecast_client or HttpClient(
-            dataclasses.replace(config, max_attempts=1), default_base_url=DEFAULT_BASE_URL
+            dataclasses.replace(config, max_attempts=1),
+            default_base_url=DEFAULT_BASE_URL,
+            limiter=self._client.limiter,
         )
         self._clock = clock
         self._points: dict[str, _KnownPoint] = {}

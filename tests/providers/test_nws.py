@@ -4,6 +4,7 @@ here), and fetches through a real local server serving them."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from geotrigger_providers import nws
+from geotrigger_providers.http import HttpClient
 from geotrigger_providers.nws import (
     ICON_CONDITIONS,
     create,
@@ -559,3 +561,55 @@ def test_a_refused_station_is_looked_up_again_next_time(server: FixtureServer) -
     assert second.readings["tae"].temperature_c == 10.0
     assert len(server.seen(POINT_PATH)) == 2  # the cached station was dropped after the 404
     assert len(server.seen(STATIONS_PATH)) == 2
+
+
+class SleepingClock:
+    """A monotonic clock that only ``sleep`` moves; every sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_the_forecast_requests_share_the_rate_limit(server: FixtureServer) -> None:
+    serve_recorded_point(server)
+    time = SleepingClock()
+    settings = dataclasses.replace(config(server), rate_per_s=1.0)
+    client = HttpClient(
+        settings, default_base_url=nws.DEFAULT_BASE_URL, clock=time, sleep=time.sleep
+    )
+    provider = nws.NwsProvider(settings, client=client)
+    try:
+        result = provider.fetch([TAE])
+    finally:
+        provider.close()
+
+    assert result.readings["tae"].precipitation_probability_pct == 20.0
+    assert len(server.seen()) == 4  # point, stations, observation, forecast
+    # One token per second, one in the bucket: the other three requests waited a second each.
+    assert sum(time.sleeps) == pytest.approx(3.0)
+
+
+def test_a_failing_forecast_opens_its_own_circuit_only(server: FixtureServer) -> None:
+    serve_recorded_point(server)
+    server.route(FORECAST_PATH, Reply.file("errors/nws_503_forecast_grid_expired.json", status=503))
+    settings = dataclasses.replace(config(server), breaker_failures=1)
+    client = HttpClient(settings, default_base_url=nws.DEFAULT_BASE_URL)
+    provider = nws.NwsProvider(settings, client=client)
+    try:
+        first, second = provider.fetch([TAE]), provider.fetch([TAE])
+    finally:
+        provider.close()
+
+    assert first.readings["tae"].precipitation_probability_pct is None
+    assert "tae" in second.readings
+    assert client.breaker_state == "closed"
+    assert len(server.seen(OBSERVATION_PATH)) == 2
+    assert len(server.seen(FORECAST_PATH)) == 1  # its circuit opened after the first 503
