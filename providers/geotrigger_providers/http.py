@@ -40,11 +40,14 @@ lets a ``requests`` exception escape:
   provider (``limiter``); every attempt, retries included, takes a token (or ``cost`` tokens,
   for a request a provider counts as several calls) and waits for them when there are none.
   It never fails.
-* **Conditional GETs** (``conditional=True``). The last 200 per URL (query included) is kept
-  with its ``Last-Modified`` and ``Expires``. Before ``Expires`` the cached response is
-  returned without a request; after it the request carries ``If-Modified-Since``, and a 304
-  returns the cached response (with the headers of the 304 merged in, so a new ``Expires``
-  counts). Responses served from the cache have ``not_modified`` set.
+* **Conditional GETs** (``conditional=True``). The last 2xx with a body per URL (query
+  included; MET Norway answers 203 for a deprecated product) is kept with its
+  ``Last-Modified`` and ``Expires``. Before ``Expires`` the cached response is returned
+  without a request, for at most :data:`MAX_FRESH_S` whatever ``Expires`` says (a clock or a
+  server that is far off must not freeze a reading); after it the request carries
+  ``If-Modified-Since``, and a 304 returns the cached response (with the headers of the 304
+  merged in, so a new ``Expires`` counts). Responses served from the cache have
+  ``not_modified`` set.
 * **No secrets.** URLs in errors, logs and :attr:`HttpResponse.url` carry no query string
   (keys travel there), and the API key's value is replaced by ``***`` in every message and in
   ``repr``. Errors are raised without the ``requests`` exception as their cause, since those
@@ -68,7 +71,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -91,6 +94,7 @@ log = logging.getLogger("geotrigger.providers.http")
 
 MASK = "***"
 SUMMARY_CHARS = 200  # how much of an error body a message quotes
+MAX_FRESH_S = 3600.0  # the longest a cached response is served without asking the provider
 # Headers that describe a body: a 304 has none of its own, the cached body keeps its own.
 _BODY_HEADERS = frozenset(
     {"content-length", "content-encoding", "content-type", "transfer-encoding"}
@@ -111,7 +115,7 @@ _BAD_URL = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpResponse:
-    """A response that passed the checks: status 200 (or a cached one on 304).
+    """A response that passed the checks: a 2xx status (or a cached one on 304).
 
     ``provider`` and ``cell`` name where it came from in the errors :meth:`json` raises.
     """
@@ -232,14 +236,15 @@ class _Blocked:
 
 @dataclass(frozen=True, slots=True)
 class _Cached:
-    """The last 200 of a URL, for conditional GETs."""
+    """The last 2xx of a URL, for conditional GETs; ``fresh_until`` is its ``Expires``, at
+    most :data:`MAX_FRESH_S` after it was stored."""
 
     response: HttpResponse
     last_modified: str | None
-    expires: datetime | None
+    fresh_until: datetime | None
 
     def fresh(self, now: datetime) -> bool:
-        return self.expires is not None and now < self.expires
+        return self.fresh_until is not None and now < self.fresh_until
 
 
 class TokenBucket:
@@ -468,7 +473,7 @@ class HttpClient:
             self._breaker.failed(exc.reason)
             raise
         self._breaker.succeeded()
-        if conditional and response.status == 200 and not response.not_modified:
+        if conditional and response.body and not response.not_modified:
             self._remember(url, response)
         return response
 
@@ -609,11 +614,10 @@ class HttpClient:
     # -- the conditional-GET cache ----------------------------------------------------------
 
     def _remember(self, url: str, response: HttpResponse) -> None:
-        self._cache[url] = _Cached(
-            response,
-            response.headers.get("last-modified"),
-            http_date(response.headers.get("expires")),
-        )
+        expires = http_date(response.headers.get("expires"))
+        if expires is not None:
+            expires = min(expires, self._now() + timedelta(seconds=MAX_FRESH_S))
+        self._cache[url] = _Cached(response, response.headers.get("last-modified"), expires)
 
     def _revalidated(
         self, url: str, cached: _Cached, response: requests.Response, cell: str | None

@@ -20,12 +20,15 @@ Terms: an identifying ``User-Agent`` with contact details is required (requests 
 are refused with 403), so ``user_agent`` is required here. Responses are fetched as
 conditional GETs: before ``Expires`` the cached answer is used with no request, after it
 ``If-Modified-Since`` is sent; MET Norway throttles clients that ignore these (and above about
-20 requests per second per application). Data is CC BY 4.0: credit MET Norway wherever it is
-shown.
+20 requests per second per application). A product MET Norway has deprecated is answered
+with 203 instead of 200: it is read as usual, and a warning is logged once per provider (the
+product will go away: upgrade the provider). Data is CC BY 4.0: credit MET Norway wherever it
+is shown.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -41,6 +44,9 @@ DEFAULT_BASE_URL = "https://api.met.no"
 COMPACT_PATH = "/weatherapi/locationforecast/2.0/compact"
 COORDINATE_DECIMALS = 4  # MET Norway refuses or does not cache finer coordinates
 STEP = timedelta(hours=1)
+DEPRECATED = 203  # MET Norway's status for a product that will be withdrawn
+
+log = logging.getLogger("geotrigger.providers.metno")
 
 # The units the compact format documents, by variable; another unit means None, not a guess.
 EXPECTED_UNITS: Mapping[str, str] = MappingProxyType(
@@ -140,6 +146,7 @@ class MetNoProvider:
             )
         self._now = now
         self._client = client or HttpClient(config, default_base_url=DEFAULT_BASE_URL, now=now)
+        self._warned_deprecated = False
 
     def fetch(self, cells: Sequence[Cell]) -> FetchResult:
         """A reading per cell; a cell whose request or answer fails ends in ``errors``."""
@@ -151,8 +158,23 @@ class MetNoProvider:
     def _read(self, cell: Cell) -> WeatherReading:
         params = {"lat": degrees(cell.lat), "lon": degrees(cell.lon)}
         response = self._client.get(COMPACT_PATH, params=params, cell=cell.key, conditional=True)
+        if response.status == DEPRECATED:
+            self._warn_deprecated(response.headers)
         expires = http_date(response.headers.get("expires"))
         return parse_compact(response.json(), now=self._now(), expires=expires)
+
+    def _warn_deprecated(self, headers: Mapping[str, str]) -> None:
+        """Say once that MET Norway answered 203: the product is deprecated."""
+        if self._warned_deprecated:
+            return
+        self._warned_deprecated = True
+        log.warning(
+            "provider %s: MET Norway answers HTTP 203 for %s: the product is deprecated and "
+            "will be withdrawn; update geotrigger-providers%s",
+            NAME,
+            COMPACT_PATH,
+            f" ({headers['warning']})" if headers.get("warning") else "",
+        )
 
 
 def degrees(value: float) -> str:

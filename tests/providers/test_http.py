@@ -10,7 +10,7 @@ import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -748,3 +748,59 @@ def test_two_cells_after_a_long_retry_after_send_one_request(
     assert all(isinstance(e, ProviderRateLimitedError) for e in result.errors.values())
     assert len(server.seen("/data/3.0/onecall")) == 1
     provider.close()
+
+
+def test_a_203_is_cached_and_revalidated_like_a_200(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    headers, body = recorded_metno()
+    server.route(
+        "/compact",
+        Reply(status=203, body=body, headers=headers),
+        Reply(status=304, headers={}),
+    )
+    wall = WallClock(AFTER_EXPIRES)
+    config = ProviderConfig(name="metno", base_url=server.url)
+    client = HttpClient(config, default_base_url="", now=wall)
+
+    first = client.get("/compact", conditional=True)
+    second = client.get("/compact", conditional=True)
+
+    assert first.status == 203
+    assert second.not_modified and second.body == first.body and second.status == 203
+    assert server.seen("/compact")[1].headers["if-modified-since"] == headers["Last-Modified"]
+
+
+def test_a_far_expires_is_trusted_for_an_hour_at_most(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    wall = WallClock(datetime(2026, 6, 12, 6, 0, tzinfo=UTC))
+    a_year_on = "Sat, 12 Jun 2027 06:00:00 GMT"
+    server.route(
+        "/compact",
+        Reply.json({"n": 1}, Expires=a_year_on, **{"Last-Modified": "Fri, 12 Jun 2026 05:00 GMT"}),
+        Reply.json({"n": 2}, Expires=a_year_on),
+    )
+    config = ProviderConfig(name="metno", base_url=server.url)
+    client = HttpClient(config, default_base_url="", now=wall)
+
+    client.get("/compact", conditional=True)
+    wall.at += timedelta(minutes=59)
+    cached = client.get("/compact", conditional=True)
+    wall.at += timedelta(minutes=2)
+    asked = client.get("/compact", conditional=True)
+
+    assert cached.not_modified and cached.json() == {"n": 1}
+    assert not asked.not_modified and asked.json() == {"n": 2}
+    assert len(server.seen("/compact")) == 2
+
+
+def test_an_empty_2xx_is_not_cached(server: FixtureServer, fake_time: FakeTime) -> None:
+    server.route("/empty", Reply(status=204, headers={"Expires": "Sat, 12 Jun 2027 06:00:00 GMT"}))
+    client = make_client(server, fake_time, now=datetime(2026, 6, 12, tzinfo=UTC))
+
+    client.get("/empty", conditional=True)
+    again = client.get("/empty", conditional=True)
+
+    assert not again.not_modified
+    assert len(server.seen("/empty")) == 2

@@ -5,7 +5,9 @@ errors by cell)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -506,3 +508,20 @@ def test_garbage_and_unreadable_answers_fail_their_cell_and_never_raise(
     assert isinstance(missing, ProviderResponseError)
     assert "timeseries" in str(missing)
     assert missing.cell == BROOKLYN.key
+
+
+def test_a_203_for_a_deprecated_product_is_read_and_warned_about_once(
+    server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = recorded_reply()
+    server.route(COMPACT_PATH, dataclasses.replace(reply, status=203))
+    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+
+    with caplog.at_level(logging.WARNING, logger="geotrigger.providers.metno"):
+        result = fetch(provider, NEW_YORK, BROOKLYN)
+    provider.close()
+
+    assert set(result.readings) == {NEW_YORK.key, BROOKLYN.key}
+    warnings = [r for r in caplog.records if "203" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "deprecated" in warnings[0].getMessage()
