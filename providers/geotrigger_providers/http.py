@@ -73,7 +73,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -86,8 +86,10 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from geotrigger_providers.base import PARSE_ERRORS
 
 Params = Mapping[str, str | int | float]
+_T = TypeVar("_T")
 BreakerState = Literal["closed", "open", "half-open"]
 
 log = logging.getLogger("geotrigger.providers.http")
@@ -454,11 +456,52 @@ class HttpClient:
         conditional: bool = False,
     ) -> HttpResponse:
         """GET ``base_url + path`` (``path`` may also be an absolute URL, as NWS links are);
-        raises the typed errors above, naming ``cell`` when given."""
+        raises the typed errors above, naming ``cell`` when given. The body is not read: a
+        provider reads it with :meth:`get_json` or :meth:`get_read`, so that a body it cannot
+        read counts against the circuit breaker."""
+        return self.get_read(
+            path, _as_is, params=params, headers=headers, cell=cell, conditional=conditional
+        )
+
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        cell: str | None = None,
+        conditional: bool = False,
+    ) -> Any:
+        """:meth:`get`, and the body as JSON: a body that is not JSON raises
+        :class:`ProviderResponseError`, counts as a failed request for the circuit breaker (a
+        provider answering 200 with a maintenance page is down) and is not cached."""
+        return self.get_read(
+            path,
+            HttpResponse.json,
+            params=params,
+            headers=headers,
+            cell=cell,
+            conditional=conditional,
+        )
+
+    def get_read(
+        self,
+        path: str,
+        read: Callable[[HttpResponse], _T],
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        cell: str | None = None,
+        conditional: bool = False,
+    ) -> _T:
+        """:meth:`get`, and what ``read`` makes of the response. When ``read`` cannot (a
+        :class:`ProviderResponseError`, or a parse error of :data:`PARSE_ERRORS`), the
+        request counts as failed for the circuit breaker and the response is not cached; the
+        error propagates."""
         url = self._url(path, params)
         cached = self._cache.get(url) if conditional else None
         if cached is not None and cached.fresh(self._now()):
-            return replace(cached.response, not_modified=True, cell=cell)
+            return read(replace(cached.response, not_modified=True, cell=cell))
         self._refuse_while_blocked(cell)
         self._breaker.admit(cell)
         request_headers = dict(headers or {})
@@ -466,16 +509,20 @@ class HttpClient:
             request_headers["If-Modified-Since"] = cached.last_modified
         try:
             response = self._send(url, request_headers, cell, cached)
+            result = read(response)
         except ProviderConfigError:
             self._breaker.succeeded()  # the provider answered: not an outage
             raise
         except ProviderError as exc:
             self._breaker.failed(exc.reason)
             raise
+        except PARSE_ERRORS as exc:
+            self._breaker.failed(f"an unreadable response ({type(exc).__name__})")
+            raise
         self._breaker.succeeded()
         if conditional and response.body and not response.not_modified:
             self._remember(url, response)
-        return response
+        return result
 
     def close(self) -> None:
         """Close the session."""
@@ -652,6 +699,10 @@ class HttpClient:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
         return text
+
+
+def _as_is(response: HttpResponse) -> HttpResponse:
+    return response
 
 
 def _secret_forms(api_key: str | None) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from typing import Any
 from geotrigger.weather.provider import Cell, FetchResult, ProviderConfig, ProviderConfigError
 from geotrigger.weather.reading import WeatherCondition, WeatherReading
 from geotrigger_providers.base import clamp, fetch_each, non_negative, number, utc_time
-from geotrigger_providers.http import HttpClient, http_date
+from geotrigger_providers.http import HttpClient, HttpResponse, http_date
 
 NAME = "metno"
 DEFAULT_BASE_URL = "https://api.met.no"
@@ -157,7 +157,12 @@ class MetNoProvider:
 
     def _read(self, cell: Cell) -> WeatherReading:
         params = {"lat": degrees(cell.lat), "lon": degrees(cell.lon)}
-        response = self._client.get(COMPACT_PATH, params=params, cell=cell.key, conditional=True)
+        return self._client.get_read(
+            COMPACT_PATH, self._reading, params=params, cell=cell.key, conditional=True
+        )
+
+    def _reading(self, response: HttpResponse) -> WeatherReading:
+        """The reading of an answer; one that cannot be read counts against the breaker."""
         if response.status == DEPRECATED:
             self._warn_deprecated(response.headers)
         expires = http_date(response.headers.get("expires"))

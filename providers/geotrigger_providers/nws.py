@@ -285,11 +285,12 @@ class NwsProvider:
         point = self._point(cell)
         path = f"/stations/{quote(point.station, safe='')}/observations/latest"
         try:
-            response = self._client.get(path, headers=GEOJSON, cell=cell.key, conditional=True)
+            observation = self._client.get_json(
+                path, headers=GEOJSON, cell=cell.key, conditional=True
+            )
         except ProviderConfigError:
             self._points.pop(points_path(cell), None)  # the station may have gone: ask again
             raise
-        observation = response.json()
         probability = self._precipitation_probability(point, cell)
         return parse_observation(observation, precipitation_probability_pct=probability)
 
@@ -300,7 +301,7 @@ class NwsProvider:
         if known is not None and self._clock() < known.expires_at:
             return known
         try:
-            response = self._client.get(path, headers=GEOJSON, cell=cell.key)
+            point = self._client.get_json(path, headers=GEOJSON, cell=cell.key)
         except ProviderConfigError as exc:
             raise ProviderConfigError(
                 NAME,
@@ -308,9 +309,11 @@ class NwsProvider:
                 f"territories): {exc.reason}",
                 cell=cell.key,
             ) from exc
-        links = parse_point(response.json())
-        stations = self._client.get(self.follow(links.stations_url), headers=GEOJSON, cell=cell.key)
-        station = parse_stations(stations.json())
+        links = parse_point(point)
+        stations = self._client.get_json(
+            self.follow(links.stations_url), headers=GEOJSON, cell=cell.key
+        )
+        station = parse_stations(stations)
         known = _KnownPoint(station, links.forecast_hourly_url, self._clock() + POINT_TTL_S)
         self._points[path] = known
         return known
@@ -321,10 +324,10 @@ class NwsProvider:
             return None
         url = self.follow(point.forecast_hourly_url)
         try:
-            response = self._forecast_client.get(
+            forecast = self._forecast_client.get_json(
                 url, headers=GEOJSON, cell=cell.key, conditional=True
             )
-            return parse_precipitation_probability(response.json())
+            return parse_precipitation_probability(forecast)
         except ProviderError as exc:
             log.info("provider nws (cell %s): no hourly forecast: %s", cell.key, exc.reason)
         except PARSE_ERRORS as exc:

@@ -141,8 +141,12 @@ class OpenMeteoProvider:
     def _request(self, batch: Sequence[Cell]) -> list[Any]:
         """The location documents of ``batch``, in its order."""
         cell = batch[0].key if len(batch) == 1 else None
-        response = self._client.get(FORECAST_PATH, params=self._params(batch), cell=cell)
-        return locations_of(response.json(), len(batch), cell=cell)
+        return self._client.get_read(
+            FORECAST_PATH,
+            lambda response: locations_of(response.json(), len(batch), cell=cell),
+            params=self._params(batch),
+            cell=cell,
+        )
 
     def _params(self, batch: Sequence[Cell]) -> Params:
         params: dict[str, str] = {

@@ -122,7 +122,7 @@ class OpenWeatherMapProvider:
             "units": "standard",
             "exclude": EXCLUDE,
         }
-        document = self._client.get(ONECALL_PATH, params=params, cell=cell.key).json()
+        document = self._client.get_json(ONECALL_PATH, params=params, cell=cell.key)
         error = error_in_body(document, cell=cell.key)
         if error is not None:
             raise error

@@ -804,3 +804,64 @@ def test_an_empty_2xx_is_not_cached(server: FixtureServer, fake_time: FakeTime) 
 
     assert not again.not_modified
     assert len(server.seen("/empty")) == 2
+
+
+def test_unreadable_200s_open_the_circuit(server: FixtureServer, fake_time: FakeTime) -> None:
+    server.route("/maintenance", Reply.html(200, "<html><body>Back soon</body></html>"))
+    client = make_client(server, fake_time, breaker_failures=2)
+
+    for _ in range(2):
+        with pytest.raises(ProviderResponseError, match="HTML page"):
+            client.get_json("/maintenance")
+    assert client.breaker_state == "open"
+    with pytest.raises(ProviderUnavailableError, match="circuit open"):
+        client.get_json("/maintenance")
+    assert len(server.seen("/maintenance")) == 2
+    client.close()
+
+
+def test_an_unreadable_200_is_not_cached(server: FixtureServer, fake_time: FakeTime) -> None:
+    expires = {"Expires": "Sat, 12 Jun 2027 06:00:00 GMT"}
+    server.route(
+        "/flaky", Reply(body=b"{not json", headers={**JSON_HEADERS, **expires}), Reply.json([1])
+    )
+    client = make_client(server, fake_time, now=datetime(2026, 6, 12, tzinfo=UTC))
+
+    with pytest.raises(ProviderResponseError):
+        client.get_json("/flaky", conditional=True)
+    assert client.get_json("/flaky", conditional=True) == [1]
+    assert len(server.seen("/flaky")) == 2
+    client.close()
+
+
+def test_a_readable_200_closes_the_count_of_failures(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route("/mixed", Reply.html(200), Reply.json({"ok": True}), Reply.html(200))
+    client = make_client(server, fake_time, breaker_failures=2)
+
+    with pytest.raises(ProviderResponseError):
+        client.get_json("/mixed")
+    assert client.get_json("/mixed") == {"ok": True}
+    with pytest.raises(ProviderResponseError):
+        client.get_json("/mixed")
+    assert client.breaker_state == "closed"  # failures must be consecutive
+    client.close()
+
+
+def test_a_provider_answering_200_with_html_opens_its_circuit(
+    server: FixtureServer, fake_time: FakeTime
+) -> None:
+    server.route("/data/3.0/onecall", Reply.html(200, "<html><body>Maintenance</body></html>"))
+    client = make_client(server, fake_time, api_key=API_KEY, breaker_failures=2)
+    provider = OpenWeatherMapProvider(
+        ProviderConfig(name="openweathermap", api_key=API_KEY), client=client
+    )
+    cells = [Cell(key=f"c{i}", lat=51.0 + i, lon=0.0) for i in range(4)]
+
+    result = provider.fetch(cells)
+
+    assert len(server.seen("/data/3.0/onecall")) == 2
+    assert isinstance(result.errors["c0"], ProviderResponseError)
+    assert isinstance(result.errors["c3"], ProviderUnavailableError)
+    provider.close()
