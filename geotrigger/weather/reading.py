@@ -38,6 +38,19 @@ WET = frozenset(
         WeatherCondition.THUNDERSTORM,
     }
 )
+"""Conditions in which water falls from the sky: "it is raining" for rules and rain spells.
+
+Every provider maps its codes to conditions by one policy, so that a rule on ``sleet`` or
+``rain`` means the same weather whichever provider is read:
+
+* freezing drizzle and freezing rain (WMO 56, 57, 66, 67; OpenWeatherMap 511; NWS ``fzra``
+  and "Freezing Drizzle"/"Freezing Rain"), ice pellets and rain mixed with snow are ``sleet``;
+* drizzle is ``drizzle``; rain and rain showers are ``rain`` (ragged shower rain too), and
+  heavy or violent rain or showers are ``heavy_rain``;
+* snow, snow grains, snow showers and blizzards are ``snow``, which is not wet;
+* anything with thunder (and tornadoes, tropical storms) is ``thunderstorm``;
+* mist and fog are ``fog``; haze, smoke, dust, sand, ash and squalls have no condition.
+"""
 
 # The numeric fields of a reading that rules may test and thresholds may cross.
 NUMERIC_FIELDS = (

@@ -27,8 +27,10 @@ hour, so mm in that hour is mm/h.
 
 Condition: from the observation's icon (its name, e.g. ``rain`` in
 ``/icons/land/day/rain,40?size=medium``) by :data:`ICON_CONDITIONS`; the text description
-(``Light Drizzle``, ``Heavy Rain``) narrows a ``rain`` icon to drizzle or heavy rain, and is
-the fallback when the icon is missing or says nothing about the sky (haze, hot, cold).
+(``Light Drizzle``, ``Heavy Rain``, ``Freezing Drizzle``) narrows a ``rain`` icon to drizzle,
+heavy rain or sleet, and is the fallback when the icon is missing or says nothing about the sky
+(haze, hot, cold). Freezing drizzle and freezing rain are sleet, as with every provider (see
+:data:`geotrigger.weather.reading.WET`).
 
 Validity: ``observed_at`` is the observation's timestamp; ``valid_until`` an hour later
 (stations report hourly).
@@ -472,11 +474,11 @@ def text_condition(text: Any) -> WeatherCondition | None:
 
 
 def observation_condition(icon: Any, text: Any) -> WeatherCondition | None:
-    """The icon's condition; the text narrows rain (drizzle, heavy rain) and stands in when the
-    icon gives none."""
+    """The icon's condition; the text narrows rain (drizzle, heavy rain, and freezing drizzle
+    or rain, which are sleet) and stands in when the icon gives none."""
     by_icon, by_text = icon_condition(icon), text_condition(text)
     if by_icon is None:
         return by_text
-    if by_icon is _C.RAIN and by_text in (_C.DRIZZLE, _C.HEAVY_RAIN):
+    if by_icon is _C.RAIN and by_text in (_C.DRIZZLE, _C.HEAVY_RAIN, _C.SLEET):
         return by_text
     return by_icon

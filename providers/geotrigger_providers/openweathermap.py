@@ -62,14 +62,15 @@ def _codes(condition: WeatherCondition | None, *codes: int) -> dict[int, Weather
     return dict.fromkeys(codes, condition)
 
 
-# Every documented OWM condition id (openweathermap.org/weather-conditions). Freezing rain and
-# the 61x sleets are sleet; 701 mist and 741 fog are fog; smoke, haze, sand, dust, ash and
-# squalls say nothing about the sky (None); a tornado is a storm.
+# Every documented OWM condition id (openweathermap.org/weather-conditions), by the policy at
+# geotrigger.weather.reading.WET: 511 freezing rain and the 61x sleets are sleet; 531 ragged
+# shower rain is rain; 701 mist and 741 fog are fog; smoke, haze, sand, dust, ash and squalls
+# say nothing about the sky (None); a tornado is a storm.
 CONDITIONS: Mapping[int, WeatherCondition | None] = {
     **_codes(_C.THUNDERSTORM, 200, 201, 202, 210, 211, 212, 221, 230, 231, 232),
     **_codes(_C.DRIZZLE, 300, 301, 302, 310, 311, 312, 313, 314, 321),
-    **_codes(_C.RAIN, 500, 501, 520, 521),
-    **_codes(_C.HEAVY_RAIN, 502, 503, 504, 522, 531),
+    **_codes(_C.RAIN, 500, 501, 520, 521, 531),
+    **_codes(_C.HEAVY_RAIN, 502, 503, 504, 522),
     **_codes(_C.SLEET, 511, 611, 612, 613, 615, 616),
     **_codes(_C.SNOW, 600, 601, 602, 620, 621, 622),
     **_codes(_C.FOG, 701, 741),

@@ -1,9 +1,10 @@
 """WMO weather interpretation codes (WW, as Open-Meteo sends them in ``weather_code``) mapped to
 the fixed vocabulary of :class:`~geotrigger.weather.reading.WeatherCondition`.
 
-The table holds every code Open-Meteo documents. Freezing drizzle stays drizzle and freezing
-rain stays rain (water that freezes on the ground still falls as a liquid, so it is wet);
-snow grains and snow showers are snow, which is not wet. Any other code has no condition.
+The table holds every code Open-Meteo documents, by the policy written at
+:data:`~geotrigger.weather.reading.WET`: freezing drizzle and freezing rain are sleet, as every
+provider has them; snow grains and snow showers are snow, which is not wet. Any other code
+has no condition.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ WMO_CONDITIONS: Mapping[int, WeatherCondition] = MappingProxyType(
         51: _C.DRIZZLE,  # drizzle: light
         53: _C.DRIZZLE,  # drizzle: moderate
         55: _C.DRIZZLE,  # drizzle: dense
-        56: _C.DRIZZLE,  # freezing drizzle: light
-        57: _C.DRIZZLE,  # freezing drizzle: dense
+        56: _C.SLEET,  # freezing drizzle: light
+        57: _C.SLEET,  # freezing drizzle: dense
         61: _C.RAIN,  # rain: slight
         63: _C.RAIN,  # rain: moderate
         65: _C.HEAVY_RAIN,  # rain: heavy
-        66: _C.RAIN,  # freezing rain: light
-        67: _C.HEAVY_RAIN,  # freezing rain: heavy
+        66: _C.SLEET,  # freezing rain: light
+        67: _C.SLEET,  # freezing rain: heavy
         71: _C.SNOW,  # snow fall: slight
         73: _C.SNOW,  # snow fall: moderate
         75: _C.SNOW,  # snow fall: heavy

@@ -162,7 +162,7 @@ def test_a_condition_is_wet_exactly_when_something_wet_falls(code: int) -> None:
         (503, WeatherCondition.HEAVY_RAIN),
         (504, WeatherCondition.HEAVY_RAIN),
         (522, WeatherCondition.HEAVY_RAIN),
-        (531, WeatherCondition.HEAVY_RAIN),
+        (531, WeatherCondition.RAIN),  # ragged shower rain
         (511, WeatherCondition.SLEET),  # freezing rain
         (600, WeatherCondition.SNOW),
         (611, WeatherCondition.SLEET),
