@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "geotrigger.cli.sweep",
     "geotrigger.cli.keys",
     "geotrigger.cli.relay",
+    "geotrigger.cli.report",
 )
 
 

@@ -6,12 +6,14 @@ more decimals are refused or not cached).
 
 Read: the timeseries entry that covers now (the last one whose ``time`` is not in the future;
 the first entry when all are), its ``instant.details`` (``air_temperature`` °C,
-``relative_humidity`` %, ``wind_speed`` and ``wind_speed_of_gust`` m/s,
-``ultraviolet_index_clear_sky``: the UV index under a clear sky, an upper bound) and its
+``relative_humidity`` %, ``wind_speed`` and ``wind_speed_of_gust`` m/s) and its
 ``next_1_hours`` (``summary.symbol_code``, ``details.precipitation_amount`` mm in the hour
 as mm/h, ``probability_of_precipitation`` % when given), or ``next_6_hours`` with the amount
 divided by 6 when the entry has no hourly period. A unit in ``meta.units`` other than the
 documented one gives None for that field. MET Norway gives no feels-like temperature: None.
+``uv_index`` is None too: MET Norway gives only ``ultraviolet_index_clear_sky``, the UV index
+the sky would have without clouds, an upper bound that a cloudy hour is far below; a rule on
+the UV index would fire on an overcast day.
 
 Validity: ``observed_at`` is the entry's ``time``; ``valid_until`` is an hour later, or the
 response's ``Expires`` when that is sooner (and after ``observed_at``).
@@ -55,7 +57,6 @@ EXPECTED_UNITS: Mapping[str, str] = MappingProxyType(
         "relative_humidity": "%",
         "wind_speed": "m/s",
         "wind_speed_of_gust": "m/s",
-        "ultraviolet_index_clear_sky": "1",
         "precipitation_amount": "mm",
         "probability_of_precipitation": "%",
     }
@@ -228,7 +229,7 @@ def parse_compact(
         ),
         wind_speed_mps=non_negative(_value(details, units, "wind_speed")),
         wind_gust_mps=non_negative(_value(details, units, "wind_speed_of_gust")),
-        uv_index=non_negative(_value(details, units, "ultraviolet_index_clear_sky")),
+        uv_index=None,  # only the clear-sky index is given, an upper bound (see the module)
         humidity_pct=clamp(_value(details, units, "relative_humidity"), 0.0, 100.0),
         source=NAME,
     )

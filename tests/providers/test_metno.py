@@ -189,7 +189,7 @@ def test_an_earlier_expires_shortens_the_validity() -> None:
 # --- variants: the next hour's details, nulls, odd units, unknown symbols -----------------------
 
 
-def test_rain_in_the_next_hour_with_probability_gust_and_uv() -> None:
+def test_rain_in_the_next_hour_with_probability_and_gust_but_no_uv_index() -> None:
     document = recorded()
     data = first_data(document)
     data["next_1_hours"] = {
@@ -204,7 +204,8 @@ def test_rain_in_the_next_hour_with_probability_gust_and_uv() -> None:
     assert reading.precipitation_mm_h == 1.2
     assert reading.precipitation_probability_pct == 40.0
     assert reading.wind_gust_mps == 9.1
-    assert reading.uv_index == 6.2
+    # ultraviolet_index_clear_sky is the index under a clear sky, an upper bound: not the index.
+    assert reading.uv_index is None
     assert reading.is_wet is True
 
 
