@@ -57,12 +57,16 @@ class ProviderConfig:
 
 
 class ProviderError(GeotriggerError):
-    """A provider could not give a reading. ``provider`` names it; ``cell`` the cell, if one."""
+    """A provider could not give a reading. ``provider`` names it; ``cell`` the cell, if one;
+    ``status`` the HTTP status of the provider's last answer, when the error comes from one
+    (so that callers tell a 404 from a 403 without reading the message)."""
 
     kind = "error"  # a short label for metrics and decision traces
 
-    def __init__(self, provider: str, reason: str, *, cell: str | None = None) -> None:
-        self.provider, self.reason, self.cell = provider, reason, cell
+    def __init__(
+        self, provider: str, reason: str, *, cell: str | None = None, status: int | None = None
+    ) -> None:
+        self.provider, self.reason, self.cell, self.status = provider, reason, cell, status
         where = f" (cell {cell})" if cell else ""
         super().__init__(f"weather provider {provider!r}{where}: {reason}")
 
@@ -92,8 +96,9 @@ class ProviderRateLimitedError(ProviderError):
         *,
         cell: str | None = None,
         retry_after_s: float | None = None,
+        status: int | None = None,
     ) -> None:
-        super().__init__(provider, reason, cell=cell)
+        super().__init__(provider, reason, cell=cell, status=status)
         self.retry_after_s = retry_after_s
 
 

@@ -26,7 +26,8 @@ lets a ``requests`` exception escape:
   that arrives whole but holds truncated or garbage JSON is
   :class:`ProviderResponseError`, raised by :meth:`HttpResponse.json`.
 * **Refusals.** A 4xx other than 429 (and a 304 without a cached copy) is
-  :class:`ProviderConfigError`, not retried, with the status and what the body says
+  :class:`ProviderConfigError`, not retried, with the status (also as the error's ``status``,
+  as on every error that ends in an HTTP answer) and what the body says
   (``message``, ``reason``, ``detail`` or ``title`` of a JSON body, else its first text),
   shortened to about 200 characters.
 * **Circuit breaker.** Every request that ends in an error after its retries is one failure;
@@ -610,8 +611,8 @@ class HttpClient:
             detail = "not modified, but there is no cached copy to reuse"
         reason = self._mask(f"HTTP {status} from {public}: {detail}")
         if 300 <= status < 500:
-            raise ProviderConfigError(self._name, reason, cell=cell)
-        raise ProviderResponseError(self._name, reason, cell=cell)
+            raise ProviderConfigError(self._name, reason, cell=cell, status=status)
+        raise ProviderResponseError(self._name, reason, cell=cell, status=status)
 
     def _retry_delay(self, failure: _Failure, attempt: int, url: str, cell: str | None) -> float:
         """How long to wait before the next try; raises when there is none to wait for."""
@@ -638,9 +639,9 @@ class HttpClient:
             self._blocked = _Blocked(failure.status, self._clock() + failure.retry_after_s)
         if failure.status == 429:
             return ProviderRateLimitedError(
-                self._name, reason, cell=cell, retry_after_s=failure.retry_after_s
+                self._name, reason, cell=cell, retry_after_s=failure.retry_after_s, status=429
             )
-        return ProviderUnavailableError(self._name, reason, cell=cell)
+        return ProviderUnavailableError(self._name, reason, cell=cell, status=failure.status)
 
     def _refuse_while_blocked(self, cell: str | None) -> None:
         """Fail without sending while a ``Retry-After`` the client gave up on still runs."""

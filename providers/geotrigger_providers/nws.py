@@ -39,7 +39,7 @@ Terms: US government open data, free, no key. NWS requires a User-Agent that ide
 application with contact details (refused at :func:`create` without one). NWS publishes no
 fixed rate limit but refuses excessive use; the client's ``rate_per_s`` applies. NWS covers the
 US and its territories only: elsewhere ``/points`` answers 404, a
-:class:`ProviderConfigError` for that cell.
+:class:`ProviderConfigError` for that cell saying so; a 403 there is a User-Agent NWS refuses.
 """
 
 from __future__ import annotations
@@ -305,12 +305,7 @@ class NwsProvider:
         try:
             point = self._client.get_json(path, headers=GEOJSON, cell=cell.key)
         except ProviderConfigError as exc:
-            raise ProviderConfigError(
-                NAME,
-                "no NWS data for the cell's point (NWS covers only the US and its "
-                f"territories): {exc.reason}",
-                cell=cell.key,
-            ) from exc
+            raise point_refused(exc, cell.key) from exc
         links = parse_point(point)
         stations = self._client.get_json(
             self.follow(links.stations_url), headers=GEOJSON, cell=cell.key
@@ -349,6 +344,25 @@ def points_path(cell: Cell) -> str:
 def _coordinate(value: float) -> str:
     text = f"{round(value, 4) + 0.0:.4f}"  # + 0.0: no "-0"
     return text.rstrip("0").rstrip(".")
+
+
+def point_refused(error: ProviderConfigError, cell: str) -> ProviderConfigError:
+    """What a refused ``/points`` lookup means, by its status: a 404 is a point outside NWS's
+    coverage, a 403 a User-Agent NWS does not accept; any other refusal stands as it is."""
+    if error.status == 404:
+        explanation = (
+            "no NWS data for the cell's point (NWS covers only the US and its territories)"
+        )
+    elif error.status == 403:
+        explanation = (
+            "NWS refused the request (HTTP 403): it refuses a User-Agent it does not accept; "
+            "set user_agent to identify the application with contact details"
+        )
+    else:
+        return error
+    return ProviderConfigError(
+        NAME, f"{explanation}: {error.reason}", cell=cell, status=error.status
+    )
 
 
 def on_base_url(link: str, base_url: str) -> str:

@@ -865,3 +865,43 @@ def test_a_provider_answering_200_with_html_opens_its_circuit(
     assert isinstance(result.errors["c0"], ProviderResponseError)
     assert isinstance(result.errors["c3"], ProviderUnavailableError)
     provider.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "error_type", "status"),
+    [
+        (Reply.json({"message": "Invalid API key"}, status=401), ProviderConfigError, 401),
+        (Reply.json({"detail": "Not Found"}, status=404), ProviderConfigError, 404),
+        (Reply.html(503), ProviderUnavailableError, 503),
+        (Reply.json({"reason": "slow down"}, status=429), ProviderRateLimitedError, 429),
+    ],
+)
+def test_an_error_from_an_answer_carries_its_status(
+    server: FixtureServer,
+    fake_time: FakeTime,
+    reply: Reply,
+    error_type: type[Exception],
+    status: int,
+) -> None:
+    server.route("/status", reply)
+    client = make_client(server, fake_time, max_attempts=2)
+
+    with pytest.raises(error_type) as caught:
+        client.get("/status")
+
+    assert getattr(caught.value, "status", None) == status
+    client.close()
+
+
+def test_an_error_without_an_answer_has_no_status(fake_time: FakeTime) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    config = ProviderConfig(name="test-provider", base_url=f"http://127.0.0.1:{port}")
+    client = HttpClient(config, default_base_url="", clock=fake_time.clock, sleep=fake_time.sleep)
+
+    with pytest.raises(ProviderUnavailableError) as caught:
+        client.get("/nothing")
+
+    assert caught.value.status is None
+    client.close()

@@ -613,3 +613,48 @@ def test_a_failing_forecast_opens_its_own_circuit_only(server: FixtureServer) ->
     assert client.breaker_state == "closed"
     assert len(server.seen(OBSERVATION_PATH)) == 2
     assert len(server.seen(FORECAST_PATH)) == 1  # its circuit opened after the first 503
+
+
+def test_a_point_refused_with_403_is_about_the_user_agent_not_the_coverage(
+    server: FixtureServer,
+) -> None:
+    server.route(
+        POINT_PATH,
+        Reply.json({"title": "Forbidden", "detail": "Access denied: User-Agent"}, status=403),
+    )
+    provider = nws.NwsProvider(config(server))
+    try:
+        result = provider.fetch([TAE])
+    finally:
+        provider.close()
+
+    error = result.errors["tae"]
+    assert isinstance(error, ProviderConfigError)
+    assert error.status == 403
+    assert "User-Agent" in error.reason and "user_agent" in error.reason
+    assert "only the US" not in error.reason
+
+
+def test_a_point_outside_the_us_carries_its_404(server: FixtureServer) -> None:
+    server.route(POINT_PATH, Reply.file("errors/nws_404_invalid_point.json", status=404))
+    provider = nws.NwsProvider(config(server))
+    try:
+        error = provider.fetch([TAE]).errors["tae"]
+    finally:
+        provider.close()
+
+    assert error.status == 404
+    assert "only the US" in error.reason
+
+
+def test_another_refused_point_is_not_said_to_be_outside_the_us(server: FixtureServer) -> None:
+    server.route(POINT_PATH, Reply.json({"title": "Invalid Parameter"}, status=400))
+    provider = nws.NwsProvider(config(server))
+    try:
+        error = provider.fetch([TAE]).errors["tae"]
+    finally:
+        provider.close()
+
+    assert isinstance(error, ProviderConfigError)
+    assert error.status == 400
+    assert "only the US" not in error.reason and "Invalid Parameter" in error.reason
