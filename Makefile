@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml providers/pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/geotrigger demo
+	$(BIN)/geotrigger serve --examples
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -1,5 +1,5 @@
 """The service's tables: API keys (hashed), deliveries per moment and webhook destination,
-outcomes of moments, and ingestion receipts (idempotent pings).
+outcomes of moments, ingestion receipts (idempotent pings), and when scheduled jobs last ran.
 
 Revision ID: 0005
 Revises: 0004
@@ -89,9 +89,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_ping_receipts_received_at", "ping_receipts", ["received_at"], unique=False
     )
+    op.create_table(
+        "job_runs",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_runs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("job_runs")
     op.drop_index("ix_ping_receipts_received_at", table_name="ping_receipts")
     op.drop_table("ping_receipts")
     op.drop_index("ix_outcomes_rule_id_kind", table_name="outcomes")

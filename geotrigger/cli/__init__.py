@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "geotrigger.cli.weather",
     "geotrigger.cli.consumers",
     "geotrigger.cli.sweep",
+    "geotrigger.cli.serve",
     "geotrigger.cli.keys",
     "geotrigger.cli.relay",
     "geotrigger.cli.report",

@@ -3,11 +3,15 @@
 Profiles (JSON Lines or YAML, checked as ``replay --consumers`` checks them) are inserted or
 replaced, each printing what it is: ``+`` added, ``~`` changed. Consumers the files do not
 name are left as they are: removing a person is an erasure, never a side effect of a sync.
+Consent comes from files only for a consumer the database does not hold yet: once stored, it
+is changed by the person's own choice (the consent API), never by a sync, so a withdrawal is
+not undone by applying the files again.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +39,9 @@ def run_apply(args: argparse.Namespace) -> int:
     added = changed = unchanged = 0
     now = datetime.now(UTC)
     with transaction(database_url(args)) as conn:
-        for consumer in sorted(directory, key=lambda c: c.id):
-            held = repo.load_consumer(conn, consumer_id=consumer.id)
+        for given in sorted(directory, key=lambda c: c.id):
+            held = repo.load_consumer(conn, consumer_id=given.id)
+            consumer = given if held is None else replace(given, consent=held.consent)
             if held == consumer:
                 unchanged += 1
                 continue

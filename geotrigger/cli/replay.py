@@ -26,6 +26,7 @@ import orjson
 
 from geotrigger.cli.arguments import duration, instant
 from geotrigger.cli.progress import progress_bar
+from geotrigger.cli.sweep import distinct_providers
 from geotrigger.config import Settings, load_settings
 from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
 from geotrigger.engine import Engine, Event
@@ -190,26 +191,16 @@ def build_processor(
 
 
 def replay_sweeps(
-    args: argparse.Namespace,
-    processor: Engine | MomentEngine,
-    settings: Settings,
-    durable: Durable | None,
+    args: argparse.Namespace, processor: Engine | MomentEngine, settings: Settings
 ) -> list[Sweep]:
-    """The sweeps of ``--sweep`` (providers configured by their environment variables);
-    readings are stored in the database when there is one."""
+    """The sweeps of ``--sweep`` (providers configured by their environment variables).
+    A backtest's readings are not stored: the database's readings are the live ones."""
     if not args.sweep:
         return []
     assert isinstance(processor, MomentEngine)
-    if len(set(args.sweep)) != len(args.sweep):
-        raise ConfigError(f"a provider is given twice: {', '.join(args.sweep)}")
     return [
-        Sweep(
-            create_provider(provider_config(name, os.environ)),
-            processor,
-            settings=settings,
-            database=None if durable is None else durable.engine,
-        )
-        for name in args.sweep
+        Sweep(create_provider(provider_config(name, os.environ)), processor, settings=settings)
+        for name in distinct_providers(list(args.sweep))
     ]
 
 
@@ -228,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                 position=position,
                 every_s=settings.database.places_poll_s,
             )
-        sweeps = replay_sweeps(args, processor, settings, durable)
+        sweeps = replay_sweeps(args, processor, settings)
         settle_heap()
         moments = MomentSummary()
         try:

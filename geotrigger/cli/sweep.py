@@ -71,6 +71,13 @@ def register(subparsers: Any) -> None:
     scheduler.set_defaults(handler=run_scheduler)
 
 
+def distinct_providers(names: list[str]) -> list[str]:
+    """``names``, which must not name a provider twice (ConfigError)."""
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a provider is given twice: {', '.join(names)}")
+    return names
+
+
 def _providers(args: argparse.Namespace) -> list[WeatherProvider]:
     names = list(args.provider or enabled_providers(os.environ))
     if not names:
@@ -78,9 +85,9 @@ def _providers(args: argparse.Namespace) -> list[WeatherProvider]:
             "no weather provider: set GEOTRIGGER_WEATHER_PROVIDERS (e.g. open-meteo) "
             "or give --provider NAME"
         )
-    if len(set(names)) != len(names):
-        raise ConfigError(f"a provider is given twice: {', '.join(names)}")
-    return [create_provider(provider_config(name, os.environ)) for name in names]
+    return [
+        create_provider(provider_config(name, os.environ)) for name in distinct_providers(names)
+    ]
 
 
 def _sweeps(
@@ -88,8 +95,12 @@ def _sweeps(
     settings: Settings,
     durable: Durable,
     clock: Callable[[], datetime],
+    gaps: dict[str, float] | None = None,
 ) -> list[Sweep]:
+    """One sweep per provider over one live engine (its runs one at a time); ``gaps``: per
+    provider, the least time since another process's sweep (the scheduler's half interval)."""
     live = LiveEngine(durable, settings, now=clock())
+    engine_lock = threading.Lock()
     return [
         Sweep(
             provider,
@@ -99,6 +110,8 @@ def _sweeps(
             clock=clock,
             on_decisions=durable.archive_decisions,
             refresh=live.current,
+            engine_lock=engine_lock,
+            min_gap_s=(gaps or {}).get(provider.name, 0.0),
         )
         for provider in _providers(args)
     ]
@@ -135,8 +148,11 @@ def run_scheduler(args: argparse.Namespace) -> int:
     scheduler = BackgroundScheduler(timezone=UTC)
     sweeps: list[Sweep] = []
     try:
-        sweeps = _sweeps(args, settings, durable, wall_clock)
-        intervals = [sweep_interval_s(s.provider.name, os.environ) for s in sweeps]
+        names = list(args.provider or enabled_providers(os.environ))
+        every = {name: sweep_interval_s(name, os.environ) for name in names}
+        gaps = {name: interval / 2 for name, interval in every.items()}
+        sweeps = _sweeps(args, settings, durable, wall_clock, gaps)
+        intervals = [every[s.provider.name] for s in sweeps]
         schedule_sweeps(scheduler, list(zip(sweeps, intervals, strict=True)), on_report=_print)
         for sweep, every_s in zip(sweeps, intervals, strict=True):
             print(f"scheduler: {sweep.provider.name} every {every_s:g} s", flush=True)

@@ -207,10 +207,16 @@ class Engine:
         ping (the enter comes with the fix that confirms it)."""
         self.index.upsert(place)
 
-    def remove_place(self, place_id: str, at: datetime) -> list[Transition]:
+    def remove_place(
+        self, place_id: str, at: datetime, *, close_visits: bool = True
+    ) -> list[Transition]:
         """Remove a place; every device inside it exits at ``at`` (reason "place removed"),
-        and pending enters there are dropped."""
+        and pending enters there are dropped. ``close_visits=False``: only the index
+        forgets it (a process that reads device state but does not own it, as the scheduler:
+        the process that accepts the pings closes the visits)."""
         self.index.remove(place_id)
+        if not close_visits:
+            return []
         at_ts = at.timestamp()
         exits: list[Transition] = []
         changed: dict[str, DeviceState] = {}

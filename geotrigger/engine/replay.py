@@ -54,6 +54,22 @@ class Processor(Protocol):
         ...
 
 
+class Wrapper:
+    """A processor around another that does something between batches (following place
+    changes, weather sweeps): settings and counts are the wrapped one's."""
+
+    def __init__(self, processor: Processor) -> None:
+        self.processor = processor
+
+    @property
+    def settings(self) -> Settings:
+        return self.processor.settings
+
+    @property
+    def accepted(self) -> int:
+        return self.processor.accepted
+
+
 DEFAULT_BATCH = 1000  # pings per match call: most of the batch speed-up, little latency
 
 

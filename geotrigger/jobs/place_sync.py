@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from geotrigger.config import Settings
+from geotrigger.engine.replay import Processor, Wrapper
 from geotrigger.model import Ping, Place, Transition
 from geotrigger.store.place_feed import PlaceChanges, PlaceFeed
 from geotrigger.store.places import changed_fields
@@ -34,7 +34,9 @@ class PlaceHolder(Protocol):
 
     def upsert_place(self, place: Place) -> None: ...
 
-    def remove_place(self, place_id: str, at: datetime) -> list[Transition]: ...
+    def remove_place(
+        self, place_id: str, at: datetime, *, close_visits: bool = True
+    ) -> list[Transition]: ...
 
     def place(self, place_id: str) -> Place | None: ...
 
@@ -62,10 +64,14 @@ class PlaceSync:
         position: int,
         every_s: float,
         clock: Callable[[], float] = time.monotonic,
+        close_visits: bool = True,
     ) -> None:
         """``position``: the log position the holder's places were loaded at (read it before
-        loading them: a change in between is applied again, which is harmless)."""
+        loading them: a change in between is applied again, which is harmless).
+        ``close_visits``: False in a process that does not own device state (the scheduler):
+        removed places leave its index only."""
         self.feed, self.holder, self.position = feed, holder, position
+        self.close_visits = close_visits
         self.every_s, self.clock = every_s, clock
         self._next = clock() + every_s
 
@@ -91,7 +97,7 @@ class PlaceSync:
             holder.upsert_place(place)
         exits: list[Transition] = []
         for place_id in removals:
-            exits += holder.remove_place(place_id, at)
+            exits += holder.remove_place(place_id, at, close_visits=self.close_visits)
         if upserts or removals:
             log.info(
                 "places changed: %d added or changed, %d removed, %d visits closed",
@@ -116,22 +122,13 @@ class PlaceSync:
         return old is None or bool(changed_fields(old, place))
 
 
-class Following:
+class Following(Wrapper):
     """What replay feeds, polling for place changes before each batch; the exits of removed
     places come out first, dated at the batch's first ping."""
 
-    def __init__(self, processor: Any, sync: PlaceSync) -> None:
-        self.processor, self.sync = processor, sync
-
-    @property
-    def settings(self) -> Settings:
-        settings: Settings = self.processor.settings
-        return settings
-
-    @property
-    def accepted(self) -> int:
-        accepted: int = self.processor.accepted
-        return accepted
+    def __init__(self, processor: Processor, sync: PlaceSync) -> None:
+        super().__init__(processor)
+        self.sync = sync
 
     def process(
         self,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from geotrigger.errors import GeotriggerError
 from geotrigger.jobs.sweep import Sweep, SweepReport
 
 log = logging.getLogger("geotrigger.scheduler")
@@ -57,9 +58,12 @@ def _runner(sweep: Sweep, on_report: Callable[[SweepReport], None] | None) -> Ca
     def run() -> None:
         try:
             report = sweep.run()
-        except Exception:  # the next run comes at its time; the failure is counted
+        except Exception as exc:  # the next run comes at its time; the failure is counted
             sweep.counts[("sweep_failures", sweep.provider.name)] += 1
-            log.exception("%s failed", job_id(sweep))
+            # our own errors' messages are safe to log; others' may carry values (a URL's
+            # key, a statement's parameters): their class only
+            told = str(exc) if isinstance(exc, GeotriggerError) else type(exc).__name__
+            log.error("%s failed: %s", job_id(sweep), told)
             return
         log.info("%s", report.summary())
         if on_report is not None:

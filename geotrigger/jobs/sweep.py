@@ -12,16 +12,20 @@ same spell.
 A provider outage is not an error of the sweep: its cells get no reading (so no weather
 moments, and rules with a weather condition see their last reading grow stale), the report
 says so and the counters count it. With a database, a sweep runs under a lock named after its
-provider, so two schedulers never run the same sweep at once: the second skips.
+provider, so two schedulers never run the same sweep at once, and (with ``min_gap_s``, half
+the interval in the scheduler) a sweep another scheduler has just made is skipped: N
+schedulers make one sweep per interval between them, not N.
 
 :class:`Sweeping` runs sweeps inside a replay, at fixed steps of the replay's clock, with the
-provider's clock set to the sweep time: a backtest of weather moments on recorded pings and a
-recorded (or a real) weather feed.
+provider's clock set to the sweep time (providers that can be given a clock: the file provider
+plays a recording; a live provider would answer with today's weather): a backtest of weather
+moments on recorded pings.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,11 +36,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from geotrigger.config import Settings
+from geotrigger.engine.replay import Processor, Wrapper
 from geotrigger.model import Ping
 from geotrigger.moments.decision import Decision, Outcome
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.rulebook import RuleBook
 from geotrigger.rules.model import WeatherTrigger
+from geotrigger.store.job_runs import last_run, record_run
 from geotrigger.store.locks import try_lock
 from geotrigger.store.weather_readings import save_readings
 from geotrigger.weather.cells import cell_centre, cell_of_place
@@ -121,14 +127,20 @@ class Sweep:
         clock: Clock = wall_clock,
         on_decisions: Callable[[list[Decision]], None] | None = None,
         refresh: Callable[[datetime], MomentEngine] | None = None,
+        engine_lock: threading.Lock | None = None,
+        min_gap_s: float = 0.0,
     ) -> None:
         """Readings are stored in ``database`` when given (and the sweep runs under its lock);
         decisions go to ``on_decisions``; ``clock`` is the sweep's "now" (the provider's too,
         for providers that play recordings); ``refresh`` gives the engine, up to date, at the
-        start of each run (a :class:`~geotrigger.jobs.live.LiveEngine`)."""
+        start of each run's decisions (a :class:`~geotrigger.jobs.live.LiveEngine`, after the
+        fetch, so that consent withdrawn during a slow fetch is in force); sweeps sharing an
+        engine share ``engine_lock`` (a scheduler runs jobs in threads); ``min_gap_s``: with
+        a database, a sweep another process finished less than this ago is not made again."""
         self.provider, self.moments, self.settings = provider, moments, settings
         self.database, self.clock, self.on_decisions = database, clock, on_decisions
-        self.refresh = refresh
+        self.refresh, self.min_gap_s = refresh, min_gap_s
+        self.engine_lock = engine_lock or threading.Lock()
         self.counts: Counter[tuple[str, ...]] = Counter()  # metrics: (name, provider[, label])
         if isinstance(provider, Clocked):
             provider.set_clock(clock)
@@ -138,26 +150,37 @@ class Sweep:
         return f"geotrigger-sweep:{self.provider.name}"
 
     def run(self) -> SweepReport:
-        """One sweep; with a database only when no other process is running this one."""
+        """One sweep; with a database only when no other process is running this one, nor
+        has just made it (``min_gap_s``)."""
         if self.database is None:
-            return self._run()
+            with self.engine_lock:
+                return self._run()
         with try_lock(self.database, self.lock_name) as taken:
             if not taken:
-                self.counts[("sweeps_skipped", self.provider.name)] += 1
-                return SweepReport(
-                    provider=self.provider.name,
-                    at=self.clock(),
-                    skipped="another process is running this sweep",
-                )
-            return self._run()
+                return self._skipped("another process is running this sweep")
+            if self.min_gap_s > 0:
+                with self.database.connect() as conn:
+                    last = last_run(conn, self.lock_name)
+                age_s = None if last is None else (wall_clock() - last).total_seconds()
+                if age_s is not None and 0 <= age_s < self.min_gap_s:
+                    return self._skipped(f"another process made it {age_s:.0f} s ago")
+            with self.engine_lock:
+                report = self._run()
+            with self.database.begin() as conn:
+                record_run(conn, self.lock_name, finished_at=wall_clock())
+            return report
+
+    def _skipped(self, why: str) -> SweepReport:
+        self.counts[("sweeps_skipped", self.provider.name)] += 1
+        return SweepReport(provider=self.provider.name, at=self.clock(), skipped=why)
 
     def _run(self) -> SweepReport:
         started = time.perf_counter()
         name, at = self.provider.name, self.clock()
-        if self.refresh is not None:
-            self.moments = self.refresh(at)
         cells = weather_cells(self.moments.book, self.settings.weather.cell_m)
         result = self._fetch(cells)
+        if self.refresh is not None:
+            self.moments = self.refresh(at)
         stored = 0
         if self.database is not None and result.readings:
             with self.database.begin() as conn:
@@ -186,7 +209,8 @@ class Sweep:
         try:
             return self.provider.fetch(cells)
         except Exception as exc:  # a plug-in that breaks the contract must not stop sweeps
-            log.exception("provider %s raised from fetch", self.provider.name)
+            # the class only: a plug-in's message may carry a URL with a key or coordinates
+            log.error("provider %s raised %s from fetch", self.provider.name, type(exc).__name__)
             error = ProviderError(self.provider.name, f"the provider failed: {type(exc).__name__}")
             return FetchResult(errors={cell.key: error for cell in cells})
 
@@ -203,14 +227,15 @@ class Sweep:
             log.warning("weather provider %s: no reading for any cell: no weather moments", name)
 
 
-class Sweeping:
+class Sweeping(Wrapper):
     """What replay feeds, with sweeps every ``every_s`` of the replay's clock: a batch is
     split at each sweep time, so a sweep sees the devices where they were then."""
 
-    def __init__(self, processor: Any, sweeps: Sequence[Sweep], every_s: float) -> None:
+    def __init__(self, processor: Processor, sweeps: Sequence[Sweep], every_s: float) -> None:
         if not every_s > 0:
             raise ValueError(f"the sweep step must be positive, got {every_s!r}")
-        self.processor, self.sweeps, self.every_s = processor, list(sweeps), every_s
+        super().__init__(processor)
+        self.sweeps, self.every_s = list(sweeps), every_s
         self.next_s: float | None = None  # epoch seconds of the next sweep
         self.now = datetime.fromtimestamp(0, UTC)  # the replay clock the sweeps read
         self.reports: list[SweepReport] = []
@@ -221,16 +246,6 @@ class Sweeping:
 
     def _clock(self) -> datetime:
         return self.now
-
-    @property
-    def settings(self) -> Settings:
-        settings: Settings = self.processor.settings
-        return settings
-
-    @property
-    def accepted(self) -> int:
-        accepted: int = self.processor.accepted
-        return accepted
 
     def process(
         self,

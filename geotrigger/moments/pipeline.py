@@ -105,9 +105,13 @@ class MomentEngine:
         if timeline is None:
             raise ValueError("the engine was built without a weather timeline")
         changes: list[WeatherChange] = []
+        added: list[tuple[str, WeatherReading]] = []
         for key, reading in readings:
             at = reading.observed_at
             newest = timeline.at_key(key, _END_OF_TIME)
+            known = timeline.at_key(key, at)
+            if known is None or known.reading.observed_at != at:
+                added.append((key, reading))
             if newest is not None and newest.reading.observed_at >= at:
                 timeline.add(key, reading)  # known, or late: history only
                 continue
@@ -125,23 +129,36 @@ class MomentEngine:
             return []
         out: list[Decision] = []
         changes.sort(key=lambda c: (c.at, c.key))
-        for _at, group in itertools.groupby(changes, key=lambda c: c.at):
-            out += self._run_weather(list(group), now)
+        try:
+            for _at, group in itertools.groupby(changes, key=lambda c: c.at):
+                out += self._run_weather(list(group), now, seen_at=now)
+        except BaseException:  # undecided: the same readings must be changes again next time
+            for key, reading in added:
+                timeline.discard(key, reading.observed_at)
+            raise
         return out
 
     def refresh_locations(self) -> int:
-        """Learn where devices were from the device-state store (another process accepts
-        their pings): each device's last accepted ping, when newer than the one held; the
-        number of devices updated. Only weather moments read these."""
+        """Learn where devices are from the device-state store (another process accepts
+        their pings): each device's last accepted ping, when newer than the one held, and
+        devices no longer stored (erased) forgotten; the number of devices updated. Only
+        weather moments read these."""
         watch = self.watch
         if watch is None:
             return 0
-        updated = 0
-        for ping in self.engine.store.last_pings():
-            held = watch.last.get(ping.device_id)
-            if held is None or held.ping.epoch_s < ping.epoch_s:
-                watch.last[ping.device_id] = Fix(ping, None)
-                updated += 1
+        stored = {ping.device_id: ping for ping in self.engine.store.last_pings()}
+        updated = sum(
+            1
+            for device_id, ping in stored.items()
+            if (held := watch.last.get(device_id)) is None or held.ping.epoch_s < ping.epoch_s
+        )
+        # the store is the truth: a device erased there is forgotten here too
+        watch.last = {
+            device_id: held
+            if (held := watch.last.get(device_id)) is not None and held.ping.epoch_s >= ping.epoch_s
+            else Fix(ping, None)
+            for device_id, ping in stored.items()
+        }
         return updated
 
     def upsert_place(self, place: Place) -> None:
@@ -150,10 +167,13 @@ class MomentEngine:
         self.engine.upsert_place(place)
         self._place_changed(place.id)
 
-    def remove_place(self, place_id: str, at: datetime) -> list[Transition]:
-        """Remove a place, live; the devices inside exit at ``at`` (reason "place removed").
-        Those exits decide no moments: the place and its rules are gone."""
-        exits = self.engine.remove_place(place_id, at)
+    def remove_place(
+        self, place_id: str, at: datetime, *, close_visits: bool = True
+    ) -> list[Transition]:
+        """Remove a place, live; the devices inside exit at ``at`` (reason "place removed"),
+        unless ``close_visits`` is False (see :meth:`Engine.remove_place`). Those exits
+        decide no moments: the place and its rules are gone."""
+        exits = self.engine.remove_place(place_id, at, close_visits=close_visits)
         self._place_changed(place_id)
         return exits
 
@@ -319,9 +339,14 @@ class MomentEngine:
             for i in range(len(fixes))
         ]
 
-    def _run_weather(self, changes: list[WeatherChange], now: datetime | None) -> list[Decision]:
+    def _run_weather(
+        self,
+        changes: list[WeatherChange],
+        now: datetime | None,
+        seen_at: datetime | None = None,
+    ) -> list[Decision]:
         assert self.watch is not None
-        candidates = self.watch.candidates(changes, now, self._near)
+        candidates = self.watch.candidates(changes, now, self._near, seen_at=seen_at)
         return self.decider.decide(candidates) if candidates else []
 
     def _evaluate(self, group: list[Candidate | Transition]) -> list[Decision]:

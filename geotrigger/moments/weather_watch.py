@@ -94,18 +94,27 @@ class WeatherWatch:
         return covered
 
     def candidates(
-        self, changes: list[WeatherChange], now: datetime | None, near: Near
+        self,
+        changes: list[WeatherChange],
+        now: datetime | None,
+        near: Near,
+        *,
+        seen_at: datetime | None = None,
     ) -> list[Candidate]:
-        """Candidates of the due ``changes`` for every fresh device near a covered place."""
+        """Candidates of the due ``changes`` for every fresh device near a covered place.
+
+        Freshness is judged at ``seen_at`` when given (a live sweep: the change is seen when
+        the reading arrives, and a device that pinged after the observation, up to then, is
+        where it is now), else at the change's own time (a recorded timeline)."""
         at = changes[0].at
-        at_s = at.timestamp()
-        fresh = [f for f in self.last.values() if 0 <= at_s - f.ping.epoch_s <= self.max_fresh_s]
+        judge_s = (seen_at if seen_at is not None and seen_at > at else at).timestamp()
+        fresh = [f for f in self.last.values() if 0 <= judge_s - f.ping.epoch_s <= self.max_fresh_s]
         covered = self._covered(changes) if fresh else {}
         if not covered:
             return []
         out: list[Candidate] = []
         for fix, nearby in zip(fresh, near(fresh), strict=True):
-            age = at_s - fix.ping.epoch_s
+            age = judge_s - fix.ping.epoch_s
             for place_id, distance in nearby:
                 hit = covered.get(place_id)
                 if hit is not None:

@@ -33,17 +33,22 @@ def try_lock(engine: Engine, name: str) -> Iterator[bool]:
         yield taken
 
 
+# The class of these locks: PostgreSQL keeps two-key advisory locks apart from the one-key
+# locks the history of moments takes, so a name's hash can never collide with those.
+LOCK_CLASS = 0x6A0B
+
+
 @contextmanager
 def _advisory(engine: Engine, name: str) -> Iterator[bool]:
-    key = func.hashtext(name)
+    key = (LOCK_CLASS, func.hashtext(name))
     with engine.connect() as conn:
-        taken = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar_one())
+        taken = bool(conn.execute(select(func.pg_try_advisory_lock(*key))).scalar_one())
         conn.commit()
         try:
             yield taken
         finally:
             if taken:
-                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.execute(select(func.pg_advisory_unlock(*key)))
                 conn.commit()
 
 

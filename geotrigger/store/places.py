@@ -75,6 +75,7 @@ def require_places_table(conn: Connection) -> None:
 
 def save_place(conn: Connection, *, place: Place, now: dt.datetime) -> None:
     """Insert ``place``, or replace the row of the same id."""
+    lock_changes(conn)
     row = _row(place, _utc(now))
     updated = conn.execute(update(places_table).where(places_table.c.id == place.id).values(row))
     if updated.rowcount == 0:
@@ -84,6 +85,7 @@ def save_place(conn: Connection, *, place: Place, now: dt.datetime) -> None:
 
 def delete_place(conn: Connection, *, place_id: str) -> bool:
     """Delete the place ``place_id``; True when there was one."""
+    lock_changes(conn)
     deleted = conn.execute(delete(places_table).where(places_table.c.id == place_id))
     if deleted.rowcount:
         log_changes(conn, place_ids=[place_id], now=dt.datetime.now(dt.UTC))
@@ -137,6 +139,7 @@ def apply_places(conn: Connection, *, places: Iterable[Place], now: dt.datetime)
     Returns the diff that was applied. Unchanged rows are not written (their ``updated_at``
     stays the time they last changed)."""
     wanted = _by_id(places)
+    lock_changes(conn)
     diff = diff_places(conn, places=wanted.values())
     stamp = _utc(now)
     if diff.added:
@@ -154,15 +157,22 @@ def apply_places(conn: Connection, *, places: Iterable[Place], now: dt.datetime)
 CHANGE_LOG_LOCK = 0x9E07_1ACE
 
 
+def lock_changes(conn: Connection) -> None:
+    """Take the change log's lock for the rest of the transaction, before any place row is
+    written (so that writers queue on this one lock, never on each other's rows). On
+    PostgreSQL a transaction-scoped advisory lock makes writers take log numbers in commit
+    order (a number taken by a transaction that commits after a higher one would be skipped
+    by a reader); SQLite has one writer at a time anyway. Taken again, it is a no-op."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))
+
+
 def log_changes(conn: Connection, *, place_ids: Iterable[str], now: dt.datetime) -> None:
-    """Append ``place_ids`` to the change log. On PostgreSQL a transaction-scoped advisory
-    lock makes writers take numbers in commit order (a number taken by a transaction that
-    commits later than a higher one would be skipped by a reader); SQLite has one writer."""
+    """Append ``place_ids`` to the change log (under :func:`lock_changes`)."""
     ids = list(place_ids)
     if not ids:
         return
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))
+    lock_changes(conn)
     stamp = _utc(now)
     conn.execute(place_changes.insert(), [{"place_id": i, "changed_at": stamp} for i in ids])
 

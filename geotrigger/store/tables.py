@@ -290,3 +290,12 @@ ping_receipts = Table(
     _stamp("received_at"),
     Index("ix_ping_receipts_received_at", "received_at"),
 )
+
+# When each scheduled job last ran, whichever process ran it: a second scheduler skips a
+# sweep another one has just made (store/job_runs.py).
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+)

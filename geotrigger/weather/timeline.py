@@ -45,6 +45,16 @@ class _Series:
         self.readings.insert(i, reading)
         return True
 
+    def discard(self, observed_at: datetime) -> bool:
+        """Remove the reading observed at ``observed_at``; True if there was one."""
+        i = bisect_left(self.times, observed_at)
+        if i < len(self.times) and self.times[i] == observed_at:
+            self._starts = None
+            del self.times[i]
+            del self.readings[i]
+            return True
+        return False
+
     def latest(self, when: datetime) -> int | None:
         """The index of the latest reading observed at or before ``when``, if any."""
         i = bisect_right(self.times, when) - 1
@@ -85,6 +95,13 @@ class WeatherTimeline:
             raise ValueError("weather key must be a non-empty place id or cell key")
         if self._series.setdefault(key, _Series()).add(reading):
             self._count += 1
+
+    def discard(self, key: str, observed_at: datetime) -> None:
+        """Forget the reading at ``key`` observed at ``observed_at`` (if held): a reading
+        added for a decision that failed, so that it is a change again when it comes back."""
+        series = self._series.get(key)
+        if series is not None and series.discard(observed_at):
+            self._count -= 1
 
     def at_key(self, key: str, when: datetime) -> WeatherAt | None:
         """The latest reading at ``key`` observed at or before ``when``, with its spell."""

@@ -276,7 +276,7 @@ def test_a_replay_with_sweeps_fires_what_the_recorded_timeline_fires(
         args = build_parser().parse_args([*common, *extra])
         places, _ = cli_replay.replay_places(args, None)
         processor = cli_replay.build_processor(args, places, SETTINGS)
-        sweeps = cli_replay.replay_sweeps(args, processor, SETTINGS, None)
+        sweeps = cli_replay.replay_sweeps(args, processor, SETTINGS)
         assert isinstance(processor, MomentEngine)
         items: list[object] = []
         fed = Sweeping(processor, sweeps, 300.0) if sweeps else processor
@@ -291,3 +291,57 @@ def test_a_replay_with_sweeps_fires_what_the_recorded_timeline_fires(
         "sweeps"
     ]
     assert fired["sweeps"] == fired["timeline"]
+
+
+def test_a_device_that_pinged_after_the_observation_is_asked_when_the_sweep_sees_it() -> None:
+    moments = _moments()
+    moments.process(_standing([3, 4, 5, 6, 7]))  # still pinging after the 5-minute reading
+    provider = Scripted([_reading(0, WeatherCondition.CLOUDY), _reading(5, WeatherCondition.RAIN)])
+    clock = iter([T0 + timedelta(minutes=2), T0 + timedelta(minutes=10)])
+    sweep = Sweep(provider, moments, settings=SETTINGS, clock=lambda: next(clock))
+    sweep.run()
+    [fired] = sweep.run().fired  # seen at 10 minutes: the 7-minute fix is fresh
+    assert fired.rule_id == "rain"
+
+
+def test_a_weather_change_whose_decision_failed_is_decided_when_it_comes_again() -> None:
+    moments = _moments()
+    moments.process(_standing([0, 1, 2, 3]))
+    provider = Scripted([_reading(0, WeatherCondition.CLOUDY), _reading(5, WeatherCondition.RAIN)])
+    sweep = Sweep(provider, moments, settings=SETTINGS, clock=lambda: T0 + timedelta(minutes=5))
+    sweep.run()
+    decide = moments.decider.decide
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the database went away")
+
+    moments.decider.decide = failing  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        sweep.run()
+    moments.decider.decide = decide  # type: ignore[method-assign]
+    [fired] = sweep.run().fired  # the same reading again: still a change, decided now
+    assert fired.rule_id == "rain"
+
+
+def test_a_sweep_another_process_has_just_made_is_skipped(engine: Engine) -> None:
+    first = Sweep(
+        Scripted([_reading(0, WeatherCondition.CLOUDY)]),
+        _moments(),
+        settings=SETTINGS,
+        database=engine,
+        clock=lambda: T0,
+        min_gap_s=300.0,
+    )
+    other_provider = Scripted([_reading(0, WeatherCondition.CLOUDY)])
+    second = Sweep(
+        other_provider,
+        _moments(),
+        settings=SETTINGS,
+        database=engine,
+        clock=lambda: T0,
+        min_gap_s=300.0,
+    )
+    assert first.run().skipped is None
+    report = second.run()
+    assert report.skipped is not None and "ago" in report.skipped
+    assert other_provider.calls == 0

@@ -117,3 +117,27 @@ def test_the_scheduler_runs_sweeps_until_its_duration_is_over(
     sweeps = [line for line in out if line.startswith("sweep file at ")]
     assert len(sweeps) >= 2
     assert "1 readings (1 new)" in sweeps[0] and "1 readings (0 new)" in sweeps[-1]
+
+
+def test_the_scheduler_does_not_close_visits_of_a_removed_place(applied: str) -> None:
+    from geotrigger.store.places import delete_place
+
+    durable = Durable(applied, Settings())
+    try:
+        live = LiveEngine(durable, Settings(), now=datetime(2026, 6, 12, 6, 0, tzinfo=UTC))
+        inside = {
+            device: sorted(state.visits)
+            for device, state in durable.state.load_many(["visitor", "shopper", "barista"]).items()
+        }
+        place_id = next(p for visits in inside.values() for p in visits)
+        with transaction(applied) as conn:
+            assert delete_place(conn, place_id=place_id)
+        moments = live.current(datetime(2026, 6, 12, 6, 15, tzinfo=UTC))
+        assert moments.place(place_id) is None  # the scheduler's index follows
+        after = {
+            device: sorted(state.visits)
+            for device, state in durable.state.load_many(list(inside)).items()
+        }
+        assert after == inside  # but the visits are the ingesting process's to close
+    finally:
+        durable.close()

@@ -1,0 +1,73 @@
+"""The ASGI application: routers, errors as JSON, request latency into the metrics.
+
+Errors: every error is ``{"error": "<what is wrong>"}`` with its status; a GeotriggerError
+carries its own status (an InputError is 400); nothing else leaks a traceback or a value of
+the request (no coordinates, no keys). Logs carry the route, status and time only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from geotrigger import __version__
+from geotrigger.api import admin, clients, ingest, ops, people
+from geotrigger.api.service import Service
+from geotrigger.errors import GeotriggerError
+
+log = logging.getLogger("geotrigger.api")
+
+
+def create_app(service: Service) -> FastAPI:
+    """The API over ``service``."""
+    app = FastAPI(
+        title="geotrigger",
+        version=__version__,
+        description="Location and environment trigger engine: pings in, moments out.",
+    )
+    app.state.service = service
+    for router in (ingest.router, clients.router, people.router, admin.router, ops.router):
+        app.include_router(router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        return JSONResponse({"error": f"invalid request: {where}"}, status_code=422)
+
+    @app.exception_handler(GeotriggerError)
+    async def geotrigger_error(request: Request, exc: GeotriggerError) -> Response:
+        return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    @app.middleware("http")
+    async def timed(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        service.metrics.latency.labels(path, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    return app

@@ -1,0 +1,115 @@
+"""Ingestion in the formats real tracker apps speak, so that a phone running one of them feeds
+geotrigger with no code of ours on it.
+
+* ``POST /v1/owntracks`` — OwnTracks in HTTP mode (HTTP Basic with the key as the password);
+  the reply is the JSON array ``[]``.
+* ``POST /v1/overland`` — Overland (the key as the access token: ``Authorization: Bearer``);
+  the reply is exactly ``{"result": "ok"}`` once the batch is processed, so the app deletes it;
+  anything else (and any error status) makes it send the batch again.
+* ``GET`` or ``POST /v1/osmand`` — Traccar Client and OsmAnd (the key as ``?key=`` in the URL):
+  query or form parameters, or Traccar Client 9's JSON body.
+
+The pings go through the same ingestion as ``/v1/pings``. Records that cannot be pings are
+counted as rejected; the app is not told (it would only send them again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from geotrigger.api.bodies import decode_form, decode_json, json_response, read_body
+from geotrigger.api.security import IngestKey
+from geotrigger.api.service import Service
+from geotrigger.errors import PingError
+from geotrigger.model import Ping, Rejection
+from geotrigger.pings.osmand import parse_osmand
+from geotrigger.pings.overland import OVERLAND_REPLY, parse_overland
+from geotrigger.pings.owntracks import OWNTRACKS_REPLY, parse_owntracks
+
+router = APIRouter(tags=["tracker apps"])
+
+
+def _ingest(service: Service, items: list[Ping | Rejection]) -> None:
+    if len(items) > service.max_batch:
+        raise HTTPException(
+            413, f"{len(items)} locations in one request; at most {service.max_batch}"
+        )
+    service.ingestor.ingest(items)
+
+
+def _parsed(parse: Any, *args: Any, **kwargs: Any) -> list[Ping | Rejection]:
+    try:
+        items: list[Ping | Rejection] = parse(*args, **kwargs)
+    except PingError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return items
+
+
+@router.post(
+    "/v1/owntracks",
+    summary="OwnTracks (HTTP mode)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+        }
+    },
+)
+async def owntracks(request: Request, key: IngestKey) -> Any:
+    service: Service = request.app.state.service
+    body = decode_json(await read_body(request, service.max_body_bytes))
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    query = dict(request.query_params)
+    _ingest(service, _parsed(parse_owntracks, body, headers=headers, query=query))
+    return json_response(OWNTRACKS_REPLY)
+
+
+@router.post(
+    "/v1/overland",
+    summary="Overland",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["locations"],
+                        "properties": {"locations": {"type": "array", "items": {"type": "object"}}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def overland(request: Request, key: IngestKey) -> Any:
+    service: Service = request.app.state.service
+    body = decode_json(await read_body(request, service.max_body_bytes))
+    _ingest(service, _parsed(parse_overland, body))
+    return json_response(OVERLAND_REPLY)
+
+
+@router.get(
+    "/v1/osmand", summary="Traccar Client and OsmAnd (parameters)", operation_id="osmand_get"
+)
+@router.post(
+    "/v1/osmand",
+    summary="Traccar Client and OsmAnd (form parameters, or Traccar Client 9's JSON)",
+    operation_id="osmand_post",
+)
+async def osmand(request: Request, key: IngestKey) -> Response:
+    service: Service = request.app.state.service
+    params = {k: v for k, v in request.query_params.items() if k != "key"}
+    body: Any = None
+    if request.method == "POST":
+        raw = await read_body(request, service.max_body_bytes)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json" and raw.strip():
+            body = decode_json(raw)
+        elif raw.strip():
+            params.update({k: v for k, v in decode_form(raw).items() if k != "key"})
+    _ingest(service, _parsed(parse_osmand, params, body))
+    return Response(status_code=200)

@@ -1,0 +1,42 @@
+"""Health, readiness and metrics: ``/healthz`` (the process answers), ``/readyz`` (the
+database answers and the place index is loaded), ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from geotrigger.api.metrics import CONTENT_TYPE
+from geotrigger.api.service import Service
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database answers and the place index is loaded")
+async def readyz(request: Request) -> Any:
+    service: Service = request.app.state.service
+    checks: dict[str, str] = {}
+    try:
+        with service.durable.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready; the reason is the class only
+        checks["database"] = f"unreachable ({type(exc).__name__})"
+    places = len(service.ingestor.live.moments.book.places)
+    checks["index"] = f"{places} places" if places else "empty"
+    ready = checks["database"] == "ok" and places > 0
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    service: Service = request.app.state.service
+    return Response(service.metrics.render(), media_type=CONTENT_TYPE)

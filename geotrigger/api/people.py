@@ -1,0 +1,164 @@
+"""Consumers and their story: profile upsert, consent (withdrawal effective at once), erasure,
+and the decisions made for them (explain).
+
+* ``PUT /v1/consumers/{id}`` — the profile as in a consumers file (devices, consent,
+  affinities, dayparts, segments, traits, time zone); ``admin``.
+* ``PUT /v1/consumers/{id}/consent/{purpose}`` ``{"given": false}`` — ``admin``; the next
+  decision already sees it (the ingesting engine reloads consumers on every change made here).
+* ``DELETE /v1/consumers/{id}`` — everything stored about them; ``admin``.
+* ``GET /v1/consumers/{id}/decisions?since=&until=`` — each decision with its outcome, the gate
+  or condition that decided and the reason in plain words; ``read``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from geotrigger.api.bodies import decode_json, json_response, read_body
+from geotrigger.api.security import AdminKey, ReadKey
+from geotrigger.api.service import Service
+from geotrigger.consumers.record import build_consumer
+from geotrigger.store import consumers as repo
+from geotrigger.store.decisions import load_decisions
+
+router = APIRouter(tags=["consumers"])
+
+PROFILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "devices": {"type": "array", "items": {"type": "string"}},
+        "consent": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "timezone": {"type": "string"},
+        "segments": {"type": "array", "items": {"type": "string"}},
+        "traits": {"type": "object"},
+        "affinities": {"type": "object", "additionalProperties": {"type": "number"}},
+        "dayparts": {"type": "object"},
+    },
+}
+MAX_PROFILE_BYTES = 64 * 1024
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+@router.put(
+    "/v1/consumers/{consumer_id}",
+    summary="Insert or replace a consumer's profile",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PROFILE_SCHEMA}},
+        }
+    },
+)
+async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
+    service = _service(request)
+    record = decode_json(await read_body(request, MAX_PROFILE_BYTES))
+    if not isinstance(record, dict):
+        raise HTTPException(400, "the profile must be a JSON object")
+    if record.get("id", consumer_id) != consumer_id:
+        raise HTTPException(400, f"the body's id {record.get('id')!r} is not the path's")
+    consumer, problems = build_consumer({**record, "id": consumer_id})
+    if consumer is None:
+        told = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+        raise HTTPException(400, f"consumer {consumer_id!r}: {told}")
+    with service.durable.engine.begin() as conn:
+        existed = repo.load_consumer(conn, consumer_id=consumer_id) is not None
+        repo.save_consumer(conn, consumer=consumer, now=datetime.now(UTC))
+    service.ingestor.refresh()
+    return json_response({"id": consumer_id, "created": not existed}, status_code=200)
+
+
+@router.put(
+    "/v1/consumers/{consumer_id}/consent/{purpose}",
+    summary="Give or withdraw consent for a purpose (effective at once)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["given"],
+                        "properties": {"given": {"type": "boolean"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def put_consent(consumer_id: str, purpose: str, request: Request, key: AdminKey) -> Any:
+    service = _service(request)
+    body = decode_json(await read_body(request, 1024))
+    given = body.get("given") if isinstance(body, dict) else None
+    if not isinstance(given, bool):
+        raise HTTPException(400, 'the body must be {"given": true} or {"given": false}')
+    with service.durable.engine.begin() as conn:
+        found = repo.set_consent(
+            conn, consumer_id=consumer_id, purpose=purpose, given=given, now=datetime.now(UTC)
+        )
+    if not found:
+        raise HTTPException(404, f"no consumer {consumer_id!r}")
+    service.ingestor.refresh()
+    return json_response({"id": consumer_id, "purpose": purpose, "given": given})
+
+
+@router.delete("/v1/consumers/{consumer_id}", summary="Erase a consumer and all about them")
+async def delete_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
+    service = _service(request)
+    with service.durable.engine.begin() as conn:
+        deleted = repo.erase_consumer(conn, consumer_id=consumer_id)
+    service.ingestor.refresh()
+    if not any(deleted.values()):
+        raise HTTPException(404, f"nothing is stored about consumer {consumer_id!r}")
+    return json_response({"id": consumer_id, "deleted": deleted})
+
+
+@router.get(
+    "/v1/consumers/{consumer_id}/decisions",
+    summary="Why moments fired or not for a consumer, over a time range",
+)
+async def get_decisions(
+    consumer_id: str,
+    request: Request,
+    key: ReadKey,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
+    service = _service(request)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(400, f"{name} needs a time zone (e.g. 2026-06-12T09:00:00Z)")
+    with service.durable.engine.connect() as conn:
+        records = load_decisions(conn, consumer_id=consumer_id, start=since, end=until)
+    return json_response(
+        {
+            "consumer_id": consumer_id,
+            "decisions": [
+                {
+                    key_: record.get(key_)
+                    for key_ in (
+                        "at",
+                        "rule_id",
+                        "place_id",
+                        "place_name",
+                        "trigger",
+                        "mode",
+                        "outcome",
+                        "gate",
+                        "condition",
+                        "reason",
+                        "relevance",
+                        "moment",
+                    )
+                    if key_ in record
+                }
+                for record in records
+            ],
+        }
+    )

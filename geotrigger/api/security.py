@@ -1,0 +1,73 @@
+"""Who is calling: the API key, however the client can send it, its scope and its rate.
+
+A key is read from ``Authorization: Bearer KEY`` (geotrigger's own API, Overland's access
+token), HTTP Basic with the key as the password (OwnTracks), or a ``key`` query parameter
+(Traccar Client, which can only be given a URL). No key or an unknown, malformed or revoked
+one: 401. A key without the scope an endpoint needs: 403. Over the key's rate: 429 with
+``Retry-After``. Keys are never logged; a key's public id may be.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from geotrigger.api.service import Service
+from geotrigger.auth import ApiKey, Scope
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="geotrigger", Basic realm="geotrigger"'}
+
+
+def presented_key(request: Request) -> str | None:
+    """The key the request carries, if any (the first of Bearer, Basic, ``?key=``)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer" and value:
+        return value
+    if scheme == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _user, _, password = decoded.partition(":")
+        return password or None
+    return request.query_params.get("key") or None
+
+
+def require(scope: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
+    """A dependency: the caller's key, which must hold ``scope`` and be within its rate."""
+
+    async def dependency(request: Request) -> ApiKey:
+        service: Service = request.app.state.service
+        text = presented_key(request)
+        key = service.keys.get(text) if text else None
+        if key is None:
+            detail = "an API key is required" if not text else "the API key is not valid"
+            raise HTTPException(401, detail, headers=_CHALLENGE)
+        if scope not in key.scopes:
+            raise HTTPException(403, f"the API key {key.id} lacks the {scope.value!r} scope")
+        api = service.settings.api
+        rate = key.rate_per_s or api.rate_per_s
+        # a key's own rate scales the default burst with it (50/s with a burst of 100: a key
+        # of 1/s may send 2 at once)
+        burst = max(1.0, api.burst * rate / api.rate_per_s)
+        verdict = service.limiter.allow(key.id, rate, burst)
+        if not verdict.allowed:
+            retry = str(max(1, math.ceil(verdict.retry_after_s)))
+            raise HTTPException(429, "too many requests for this key", {"Retry-After": retry})
+        request.state.key_id = key.id
+        return key
+
+    return dependency
+
+
+# The caller's key, checked for a scope: declare a parameter of one of these types.
+IngestKey = Annotated[ApiKey, Depends(require(Scope.INGEST))]
+AdminKey = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
+ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]

@@ -1,0 +1,243 @@
+"""Ingestion: a batch of pings from a client through the live engine, and an answer per ping.
+
+Each ping ends in exactly one answer: ``accepted`` (with the transitions it made and the
+moments it fired), ``rejected`` (with the reason: a filter, or a record that did not parse),
+or — when the same device sent the same ping id before — the answer it got the first time,
+marked ``repeated``, without being processed again (receipts kept for a day, keyed by a keyed
+digest of device and ping id). A batch is processed in time order under one lock: the engine
+is one per process. Its decisions are kept in the database with the moments; if processing
+fails, nothing of the batch is kept and the client sends it again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from geotrigger.config import Settings
+from geotrigger.jobs.live import LiveEngine
+from geotrigger.model import Ping, Rejection, Transition
+from geotrigger.moments.candidates import event_key
+from geotrigger.moments.decision import Decision, Outcome
+from geotrigger.privacy import pseudonym
+from geotrigger.store.durable import Durable
+from geotrigger.store.receipts import load_receipts, save_receipts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PingAnswer:
+    """What became of one ping of a request."""
+
+    status: str  # accepted, rejected
+    id: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    moments: list[dict[str, Any]] = field(default_factory=list)
+    repeated: bool = False  # the same ping again: this is the first answer
+
+    def document(self) -> dict[str, Any]:
+        """The answer as JSON-ready data (no coordinates, no device id)."""
+        doc: dict[str, Any] = {"status": self.status}
+        if self.id is not None:
+            doc["id"] = self.id
+        if self.reason is not None:
+            doc["reason"] = self.reason
+        if self.detail is not None:
+            doc["detail"] = self.detail
+        if self.status == "accepted":
+            doc["transitions"] = self.transitions
+            doc["moments"] = self.moments
+        if self.repeated:
+            doc["repeated"] = True
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> PingAnswer:
+        return cls(
+            status=doc["status"],
+            id=doc.get("id"),
+            reason=doc.get("reason"),
+            detail=doc.get("detail"),
+            transitions=list(doc.get("transitions", ())),
+            moments=list(doc.get("moments", ())),
+            repeated=True,
+        )
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """Counters for /metrics: pings by result and reason, decisions, moments."""
+
+    pings: dict[tuple[str, str], int] = field(default_factory=dict)  # (status, reason)
+    decisions: dict[tuple[str, str, str], int] = field(default_factory=dict)  # rule, outcome, gate
+    batches: int = 0
+
+    def count(self, answers: Sequence[PingAnswer], decisions: Sequence[Decision]) -> None:
+        self.batches += 1
+        for answer in answers:
+            key = ("repeated" if answer.repeated else answer.status, answer.reason or "")
+            self.pings[key] = self.pings.get(key, 0) + 1
+        for d in decisions:
+            dkey = (d.rule_id, d.outcome.value, d.gate or d.condition or "")
+            self.decisions[dkey] = self.decisions.get(dkey, 0) + 1
+
+
+class Ingestor:
+    """The live engine of a database, fed by requests."""
+
+    def __init__(
+        self,
+        durable: Durable,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.durable, self.settings, self.clock = durable, settings, clock
+        self.live = LiveEngine(
+            durable,
+            settings,
+            now=clock(),
+            follow_weather=True,
+            owns_state=True,
+            every_s=settings.database.places_poll_s,
+        )
+        self.lock = threading.Lock()
+        self.stats = IngestStats()
+        self.key = settings.privacy.pseudonym_key
+        self.loaded_at = time.monotonic()
+
+    def refresh(self) -> None:
+        """Read places, consumers, rules and weather again now (the admin reload)."""
+        with self.lock:
+            self.live.current(self.clock(), force=True)
+
+    def ingest(self, items: Sequence[Ping | Rejection]) -> list[PingAnswer]:
+        """One request's pings (and the records that did not parse), answered in order."""
+        with self.lock:
+            now = self.clock()
+            engine = self.live.current(now)
+            answers: list[PingAnswer | None] = [None] * len(items)
+            receipts = {
+                i: self._receipt(p)
+                for i, p in enumerate(items)
+                if isinstance(p, Ping) and p.id is not None
+            }
+            with self.durable.engine.connect() as conn:
+                known = load_receipts(conn, keys=receipts.values())
+            fresh: list[tuple[int, Ping]] = []
+            seen: dict[str, int] = {}
+            for i, item in enumerate(items):
+                if isinstance(item, Rejection):
+                    answers[i] = _rejected(item)
+                    continue
+                key = receipts.get(i)
+                if key is not None and key in known:
+                    answers[i] = PingAnswer.from_document(known[key])
+                elif key is not None and key in seen:  # the same ping twice in one request
+                    continue  # answered as the first, below
+                else:
+                    if key is not None:
+                        seen[key] = i
+                    fresh.append((i, item))
+            fresh.sort(key=lambda pair: pair[1].epoch_s)
+            events = engine.process([p for _, p in fresh], now=now)
+            decisions = [e for e in events if type(e) is Decision]
+            for i, made in self._answers(fresh, events).items():
+                answers[i] = made
+            for i, item in enumerate(items):
+                if answers[i] is None and isinstance(item, Ping):
+                    first = answers[seen[receipts[i]]]
+                    assert first is not None
+                    answers[i] = PingAnswer.from_document(first.document())
+            done = [a for a in answers if a is not None]
+            self.durable.archive_decisions(decisions)
+            new: dict[str, dict[str, Any]] = {}
+            for i, _ in fresh:
+                kept = answers[i]
+                if i in receipts and kept is not None:
+                    new[receipts[i]] = kept.document()
+            if new:
+                with self.durable.engine.begin() as conn:
+                    save_receipts(conn, results=new, now=datetime.now(UTC))
+            self.stats.count(done, decisions)
+            return done
+
+    def _receipt(self, ping: Ping) -> str:
+        return pseudonym(f"{ping.device_id}\x1f{ping.id}", key=self.key, prefix="r-", digits=32)
+
+    def _answers(
+        self, fresh: Sequence[tuple[int, Ping]], events: Sequence[object]
+    ) -> dict[int, PingAnswer]:
+        """Events back to the pings that made them."""
+        by_ping: dict[tuple[str, str], int] = {}
+        by_event: dict[str, int] = {}
+        for i, ping in fresh:
+            by_ping[(ping.device_id, ping.key)] = i
+            by_event[event_key(ping.id, ping.device_id, ping.timestamp, self.key)] = i
+        rejected: dict[int, Rejection] = {}
+        transitions: dict[int, list[dict[str, Any]]] = {}
+        moments: dict[int, list[dict[str, Any]]] = {}
+        for event in events:
+            if type(event) is Rejection:
+                ping_key = event.ping_id
+                if ping_key is None and event.device_id and event.timestamp is not None:
+                    ping_key = f"{event.device_id}@{event.timestamp.isoformat()}"
+                index = by_ping.get((event.device_id or "", ping_key or ""))
+                if index is not None:
+                    rejected[index] = event
+            elif type(event) is Transition:
+                ping_key = event.ping_id or f"{event.device_id}@{event.at.isoformat()}"
+                index = by_ping.get((event.device_id, ping_key))
+                if index is not None:
+                    transitions.setdefault(index, []).append(_transition(event))
+            elif type(event) is Decision and event.outcome is Outcome.FIRED:
+                index = by_event.get(event.event_key)
+                if index is not None and event.moment is not None:
+                    moments.setdefault(index, []).append(_moment(event))
+        answers: dict[int, PingAnswer] = {}
+        for i, ping in fresh:
+            if i in rejected:
+                answers[i] = _rejected(rejected[i])
+            else:
+                answers[i] = PingAnswer(
+                    status="accepted",
+                    id=ping.id,
+                    transitions=transitions.get(i, []),
+                    moments=moments.get(i, []),
+                )
+        return answers
+
+
+def _rejected(rejection: Rejection) -> PingAnswer:
+    return PingAnswer(
+        status="rejected",
+        id=rejection.ping_id,
+        reason=rejection.reason.value,
+        detail=rejection.detail,
+    )
+
+
+def _transition(event: Transition) -> dict[str, Any]:
+    return {"kind": event.kind.value, "place_id": event.place_id, "at": _iso(event.at)}
+
+
+def _moment(decision: Decision) -> dict[str, Any]:
+    moment = decision.moment
+    assert moment is not None
+    return {
+        "id": moment.id,
+        "rule_id": moment.rule_id,
+        "place_id": moment.place_id,
+        "channel": moment.channel,
+        "message": moment.message,
+        "expires_at": _iso(moment.expires_at),
+    }
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
