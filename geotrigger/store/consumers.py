@@ -4,7 +4,8 @@ A consumer is one row (the profile and the consent as JSON documents) and its de
 row each in ``consumer_devices`` (a device belongs to one consumer). Withdrawing consent is
 one update, effective for the next decision. Erasing a consumer deletes everything stored
 about them: the profile and devices, their decisions, moments (with their cap-ledger and
-outbox rows), exits, and the state and raw pings of their devices.
+outbox rows), the outcomes of their moments and would-be moments, exits, and the state and raw
+pings of their devices.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from geotrigger.store.tables import (
     cap_ledger,
     consumer_devices,
     decisions,
+    deliveries,
     device_state,
     exits,
     moments,
     outbox,
+    outcomes,
     raw_pings,
     would_be_ledger,
 )
@@ -104,8 +107,9 @@ def set_consent(
 def erase_consumer(conn: Connection, *, consumer_id: str) -> dict[str, int]:
     """Delete everything stored about the consumer; the rows deleted, per table.
 
-    The rows that name the consumer (decisions, moments, exits) go also when the profile is
-    already gone; the state and raw pings of devices go for the devices the profile lists."""
+    The rows that name the consumer (decisions, moments, outcomes, exits) go also when the
+    profile is already gone; the state and raw pings of devices go for the devices the
+    profile lists."""
     devices = select(consumer_devices.c.device_id).where(
         consumer_devices.c.consumer_id == consumer_id
     )
@@ -114,9 +118,11 @@ def erase_consumer(conn: Connection, *, consumer_id: str) -> dict[str, int]:
     # deletes do not depend on how the connection was set up.
     steps: list[tuple[str, Delete]] = [
         ("cap_ledger", delete(cap_ledger).where(cap_ledger.c.moment_id.in_(their_moments))),
+        ("deliveries", delete(deliveries).where(deliveries.c.moment_id.in_(their_moments))),
         ("outbox", delete(outbox).where(outbox.c.moment_id.in_(their_moments))),
         ("moments", delete(moments).where(moments.c.consumer_id == consumer_id)),
         ("decisions", delete(decisions).where(decisions.c.consumer_id == consumer_id)),
+        ("outcomes", delete(outcomes).where(outcomes.c.consumer_id == consumer_id)),
         ("exits", delete(exits).where(exits.c.consumer_id == consumer_id)),
         (
             "would_be_ledger",

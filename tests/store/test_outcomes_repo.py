@@ -1,7 +1,8 @@
 """Outcomes in the database: reported for fired moments (treated) and for the would-be moments
-of a holdout group (holdout), once per kind, refused for unknown moments and bad input. On
-SQLite and on real PostGIS, into which the shipped examples are replayed once per module with a
-rule that holds half of its consumers out; every test works on its own copy of that database."""
+of a holdout group (holdout), once per kind, refused for unknown moments and bad input, and
+erased with their consumer. On SQLite and on real PostGIS, into which the shipped examples are
+replayed once per module with a rule that holds half of its consumers out; every test works on
+its own copy of that database."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from geotrigger.pings import read_numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_texts
 from geotrigger.store import migrations
+from geotrigger.store.consumers import erase_consumer
 from geotrigger.store.database import connect
 from geotrigger.store.durable import Durable
 from geotrigger.store.outcomes import MAX_DATA_BYTES, find_outcome_moment, record_outcome
@@ -338,6 +340,31 @@ def test_a_little_clock_skew_is_accepted(copied: tuple[Replayed, Engine]) -> Non
             now=now,
         )
     assert got.new and got.at == now + dt.timedelta(minutes=4)
+
+
+def test_erasure_removes_the_consumers_outcomes_only(copied: tuple[Replayed, Engine]) -> None:
+    replayed, engine = copied
+    fired, held = replayed.fired()[0], replayed.held_out()[0]
+    assert fired.moment is not None
+    reported = [(fired.moment.id, fired), (would_be_id(held), held)]
+    with engine.begin() as conn:
+        for moment, decision in reported:
+            for kind in ("delivered", "converted"):
+                record_outcome(
+                    conn,
+                    moment_id=moment,
+                    kind=kind,
+                    at=_after(decision, 5),
+                    data={},
+                    now=_after(decision, 6),
+                )
+    with engine.begin() as conn:
+        erased = erase_consumer(conn, consumer_id=held.consumer_id)
+    assert erased["outcomes"] == 2
+    with engine.connect() as conn:
+        left = conn.execute(select(outcomes.c.consumer_id, outcomes.c.kind)).all()
+        assert find_outcome_moment(conn, moment_id=would_be_id(held)) is None  # gone too
+    assert sorted(left) == [(fired.consumer_id, "converted"), (fired.consumer_id, "delivered")]
 
 
 def test_the_replayed_decisions_are_in_the_database(copied: tuple[Replayed, Engine]) -> None:
