@@ -122,6 +122,9 @@ class RetentionSettings:
     # with the one before; a week answers "what was the weather then?". Counted from when the
     # reading was observed; a key's newest reading is always kept.
     weather_readings_days: float = 7.0
+    # Ingestion receipts (the answer each ping got, so that a ping sent again gets the same):
+    # a client re-sends within minutes; a day covers a phone that was offline overnight.
+    ping_receipts_s: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from geotrigger import __version__
-from geotrigger.api import admin, clients, ingest, ops, people
+from geotrigger.api import admin, clients, ingest, ops, outcomes, people
 from geotrigger.api.service import Service
 from geotrigger.errors import GeotriggerError
 
@@ -31,7 +31,8 @@ def create_app(service: Service) -> FastAPI:
         description="Location and environment trigger engine: pings in, moments out.",
     )
     app.state.service = service
-    for router in (ingest.router, clients.router, people.router, admin.router, ops.router):
+    routers = (ingest.router, clients.router, people.router, outcomes.router, admin.router)
+    for router in (*routers, ops.router):
         app.include_router(router)
 
     @app.exception_handler(HTTPException)

@@ -3,7 +3,8 @@
 Decisions go ``decisions_days`` after they were stored; raw pings ``raw_pings_ttl_s`` after
 they were received; the log of place changes ``place_changes_days`` after the change (the
 newest is always kept); weather readings ``weather_readings_days`` after they were observed
-(the newest of each key, and the newest stored, are always kept). Raw pings are pruned whether
+(the newest of each key, and the newest stored, are always kept); ingestion receipts
+``ping_receipts_s`` after they were received. Raw pings are pruned whether
 keeping them is on or off, so that switching it off never leaves positions behind for longer
 than their time to live. A row exactly at the cutoff stays until the next prune. The caller
 owns the transaction.
@@ -19,6 +20,7 @@ from geotrigger.config import RetentionSettings
 from geotrigger.store.decisions import prune_decisions
 from geotrigger.store.place_feed import prune_place_changes
 from geotrigger.store.raw_pings import prune_raw_pings
+from geotrigger.store.receipts import prune_receipts
 from geotrigger.store.weather_readings import prune_weather_readings
 
 
@@ -29,6 +31,7 @@ def cutoffs(*, settings: RetentionSettings, now: dt.datetime) -> dict[str, dt.da
         "raw_pings": _minus(now, settings.raw_pings_ttl_s),
         "place_changes": _minus(now, settings.place_changes_days * 86400.0),
         "weather_readings": _minus(now, settings.weather_readings_days * 86400.0),
+        "ping_receipts": _minus(now, settings.ping_receipts_s),
     }
 
 
@@ -41,6 +44,7 @@ def prune(conn: Connection, *, settings: RetentionSettings, now: dt.datetime) ->
         "raw_pings": prune_raw_pings(conn, before=before["raw_pings"]),
         "place_changes": prune_place_changes(conn, before=before["place_changes"]),
         "weather_readings": prune_weather_readings(conn, before=before["weather_readings"]),
+        "ping_receipts": prune_receipts(conn, before=before["ping_receipts"]),
     }
 
 

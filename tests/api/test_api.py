@@ -227,3 +227,20 @@ def test_no_coordinates_or_device_ids_in_the_logs(api: Api, caplog: Any) -> None
         api.post("/v1/pings", api.key, data=b"{", headers={})
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert device not in text and "60.168" not in text and api.key not in text
+
+
+def test_outcomes_of_a_fired_moment_are_recorded_once_each(api: Api) -> None:
+    _, device = _consumer(api)
+    body = api.post("/v1/pings", api.key, json=_walk_in(device, "outcome")).json()
+    [moment] = body["results"][1]["moments"]
+    path = f"/v1/moments/{moment['id']}/outcomes"
+    delivered = api.post(path, api.key, json={"kind": "delivered"})
+    assert delivered.status_code == 201 and delivered.json()["cohort"] == "treated"
+    converted = api.post(path, api.key, json={"kind": "converted", "data": {"value": 12.5}})
+    assert converted.status_code == 201 and converted.json()["new"] is True
+    again = api.post(path, api.key, json={"kind": "converted", "data": {"value": 99}})
+    assert again.status_code == 200 and again.json()["new"] is False
+    assert api.post(path, api.key, json={"kind": "liked"}).status_code == 400
+    unknown = api.post("/v1/moments/" + "0" * 32 + "/outcomes", api.key, json={"kind": "opened"})
+    assert unknown.status_code == 404
+    assert api.post(path, api.read_only, json={"kind": "opened"}).status_code == 403

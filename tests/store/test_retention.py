@@ -176,6 +176,7 @@ def test_prune_applies_the_settings(
         "raw_pings": 3 - len(pings_left),
         "place_changes": 0,
         "weather_readings": 0,
+        "ping_receipts": 0,
     }
 
 
@@ -205,6 +206,7 @@ def test_db_prune_deletes_what_is_past_its_retention(
         "raw_pings: 2 deleted",
         "place_changes: 0 deleted",
         "weather_readings: 1 deleted",
+        "ping_receipts: 0 deleted",
     ]
     with engine.connect() as conn:
         assert load_decisions(conn, consumer_id="old") == []
