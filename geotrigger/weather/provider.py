@@ -14,9 +14,10 @@ takes a :class:`ProviderConfig` and returns a provider (see :mod:`geotrigger.wea
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 from geotrigger.errors import GeotriggerError
 from geotrigger.weather.reading import WeatherReading
@@ -33,12 +34,15 @@ class Cell:
     lon: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ProviderConfig:
     """What a provider is built from; every provider's base URL is configurable.
 
     ``options`` carries provider-specific settings by name (e.g. Open-Meteo's ``plan``, the
     file provider's ``path``), as strings from the environment or a config file.
+
+    Its ``repr`` shows no secret: not ``api_key``, not ``options`` (a plug-in may take a token
+    there), and ``base_url`` without user info, query or fragment.
     """
 
     name: str
@@ -53,7 +57,23 @@ class ProviderConfig:
     rate_per_s: float = 5.0  # requests per second to this provider, at most
     breaker_failures: int = 5  # consecutive failed requests that open the circuit
     breaker_reset_s: float = 60.0  # how long an open circuit refuses before one trial request
-    options: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict, repr=False)  # never shown
+
+    def __repr__(self) -> str:
+        shown = {item.name: getattr(self, item.name) for item in fields(self) if item.repr}
+        if self.base_url is not None:
+            shown["base_url"] = shown_url(self.base_url)
+        return f"ProviderConfig({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+def shown_url(url: str) -> str:
+    """A URL fit to show: scheme, host, port and path; no user info, query or fragment."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be parsed)"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class ProviderError(GeotriggerError):

@@ -14,7 +14,11 @@ provider's name upper-cased with ``-`` as ``_`` (``open-meteo``: ``OPEN_METEO``)
   a text variable set to blanks counts as not set;
 * ``INTERVAL_S``: how often a sweep reads the provider (:func:`sweep_interval_s`);
 * anything else is a provider option, by its name lower-cased
-  (``GEOTRIGGER_WEATHER_OPEN_METEO_PLAN=free``: ``options["plan"] == "free"``).
+  (``GEOTRIGGER_WEATHER_OPEN_METEO_PLAN=free``: ``options["plan"] == "free"``). A plug-in
+  declares the options it accepts as ``OPTIONS`` (a collection of names), an attribute of its
+  factory or of the factory's module (:func:`declared_options`); a variable that is neither a
+  field nor a declared option is a typo, refused with a suggestion rather than silently
+  ignored. A plug-in that declares nothing takes every other variable as an option.
 
 ``GEOTRIGGER_WEATHER_PROVIDERS`` names the providers a running service reads, comma-separated
 (:func:`enabled_providers`). Domain code never reads the environment itself: callers pass it.
@@ -23,6 +27,7 @@ provider's name upper-cased with ``-`` as ``_`` (``open-meteo``: ``OPEN_METEO``)
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -142,11 +147,32 @@ def _factory(name: str) -> Callable[[ProviderConfig], Any]:
     return factory
 
 
+def declared_options(name: str) -> frozenset[str] | None:
+    """The options provider ``name`` accepts: ``OPTIONS`` of its factory, else of the factory's
+    module; None when no installed plug-in is named so or it declares none (then any option
+    goes). ConfigError for a plug-in that cannot be loaded, or an ``OPTIONS`` that is not a
+    collection of names."""
+    if name not in provider_names():
+        return None
+    factory = _factory(name)
+    declared = getattr(factory, "OPTIONS", None)
+    if declared is None:
+        declared = getattr(sys.modules.get(getattr(factory, "__module__", "")), "OPTIONS", None)
+    if declared is None:
+        return None
+    if isinstance(declared, str) or not all(isinstance(option, str) for option in declared):
+        raise ConfigError(
+            f"weather provider plug-in {name!r}: OPTIONS must be a collection of option names"
+        )
+    return frozenset(option.lower() for option in declared)
+
+
 def provider_config(name: str, environ: Mapping[str, str]) -> ProviderConfig:
     """The configuration of provider ``name`` from ``environ`` (see the module).
 
     ConfigError naming the variable and its value for a number that is not one or is out of
-    range.
+    range, and naming the variable (with the closest setting) for one that is neither a field
+    nor an option the provider declares.
     """
     own = _own_variables(name, environ)
     values: dict[str, Any] = {}
@@ -164,7 +190,27 @@ def provider_config(name: str, environ: Mapping[str, str]) -> ProviderConfig:
             values[field] = _number(variable(name, field), text, check)
     own.pop(INTERVAL_FIELD, None)
     options = {option.lower(): value for option, value in own.items()}
+    _check_options(name, options)
     return ProviderConfig(name=name, options=options, **values)
+
+
+def _check_options(name: str, options: Mapping[str, str]) -> None:
+    """Refuse an option the provider does not declare: a misspelt variable would otherwise be
+    dropped without a word (``..._USER_AGNET`` leaving the User-Agent unset)."""
+    accepted = declared_options(name)
+    if accepted is None:
+        return
+    unknown = sorted(set(options) - accepted)
+    if not unknown:
+        return
+    settings = [*TEXT_FIELDS, *NUMBER_FIELDS, INTERVAL_FIELD, *sorted(accepted)]
+    known = [variable(name, setting) for setting in settings]
+    given = variable(name, unknown[0])
+    listed = ", ".join(sorted(accepted)) if accepted else "none"
+    raise ConfigError(
+        f"{given} is not a setting of weather provider {name!r}{did_you_mean(given, known)}; "
+        f"its options: {listed}"
+    )
 
 
 def _own_variables(name: str, environ: Mapping[str, str]) -> dict[str, str]:

@@ -45,6 +45,7 @@ from geotrigger.weather.timeline import WeatherTimeline
 from geotrigger_providers.base import fetch_each
 
 NAME = "file"
+OPTIONS = frozenset({"path", "cell_m", "at"})
 DEFAULT_CELL_M = 5000.0
 PATH_VARIABLE = "GEOTRIGGER_WEATHER_FILE_PATH"
 CELL_M_VARIABLE = "GEOTRIGGER_WEATHER_FILE_CELL_M"

@@ -437,6 +437,11 @@ class HttpClient:
         return self._base_url
 
     @property
+    def public_base_url(self) -> str:
+        """The base URL fit to show (``repr``, logs): no user info, query or API key."""
+        return self._public(self._base_url)
+
+    @property
     def limiter(self) -> TokenBucket:
         """The rate limit this client takes its tokens from, for another client to share."""
         return self._bucket
@@ -531,7 +536,7 @@ class HttpClient:
 
     def __repr__(self) -> str:
         return (
-            f"HttpClient(provider={self._name!r}, base_url={self._public(self._base_url)!r}, "
+            f"HttpClient(provider={self._name!r}, base_url={self.public_base_url!r}, "
             f"breaker={self.breaker_state!r})"
         )
 

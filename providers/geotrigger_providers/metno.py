@@ -42,6 +42,7 @@ from geotrigger_providers.base import clamp, fetch_each, non_negative, number, u
 from geotrigger_providers.http import HttpClient, HttpResponse, http_date
 
 NAME = "metno"
+OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
 DEFAULT_BASE_URL = "https://api.met.no"
 COMPACT_PATH = "/weatherapi/locationforecast/2.0/compact"
 COORDINATE_DECIMALS = 4  # MET Norway refuses or does not cache finer coordinates
@@ -148,6 +149,9 @@ class MetNoProvider:
         self._now = now
         self._client = client or HttpClient(config, default_base_url=DEFAULT_BASE_URL, now=now)
         self._warned_deprecated = False
+
+    def __repr__(self) -> str:
+        return f"MetNoProvider(base_url={self._client.public_base_url!r})"
 
     def fetch(self, cells: Sequence[Cell]) -> FetchResult:
         """A reading per cell; a cell whose request or answer fails ends in ``errors``."""

@@ -73,6 +73,7 @@ from geotrigger_providers.base import (
 from geotrigger_providers.http import HttpClient
 
 NAME = "nws"
+OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
 DEFAULT_BASE_URL = "https://api.weather.gov"
 POINT_TTL_S = 3600.0  # how long a point's station and forecast link are kept
 VALIDITY = timedelta(hours=1)  # stations report hourly
@@ -272,7 +273,7 @@ class NwsProvider:
         self._points: dict[str, _KnownPoint] = {}
 
     def __repr__(self) -> str:
-        return f"NwsProvider(base_url={self._client.base_url!r})"
+        return f"NwsProvider(base_url={self._client.public_base_url!r})"
 
     def fetch(self, cells: Sequence[Cell]) -> FetchResult:
         """Readings for ``cells``; every cell ends in ``readings`` or in ``errors``."""

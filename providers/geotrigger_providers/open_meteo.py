@@ -61,6 +61,7 @@ from geotrigger_providers.wmo import wmo_condition
 log = logging.getLogger("geotrigger.providers")
 
 NAME = "open-meteo"
+OPTIONS = frozenset({"plan", "batch"})  # GEOTRIGGER_WEATHER_OPEN_METEO_PLAN, ..._BATCH
 FREE_BASE_URL = "https://api.open-meteo.com"
 COMMERCIAL_BASE_URL = "https://customer-api.open-meteo.com"
 DEFAULT_BASE_URL = FREE_BASE_URL
@@ -110,6 +111,9 @@ class OpenMeteoProvider:
         default_base_url, self._api_key = _plan(config)
         self._batch = _batch_size(config.options.get("batch"))
         self._client = client or HttpClient(config, default_base_url=default_base_url)
+
+    def __repr__(self) -> str:
+        return f"OpenMeteoProvider(base_url={self._client.public_base_url!r})"
 
     def fetch(self, cells: Sequence[Cell]) -> FetchResult:
         """Readings for ``cells``, one request per batch; never raises for a bad response."""

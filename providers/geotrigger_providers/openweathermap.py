@@ -48,6 +48,7 @@ from geotrigger_providers.base import clamp, epoch_time, fetch_each, non_negativ
 from geotrigger_providers.http import HttpClient
 
 NAME = "openweathermap"
+OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
 DEFAULT_BASE_URL = "https://api.openweathermap.org"
 ONECALL_PATH = "/data/3.0/onecall"
 EXCLUDE = "minutely,daily,alerts"
@@ -105,7 +106,7 @@ class OpenWeatherMapProvider:
         self._client = client or HttpClient(config, default_base_url=DEFAULT_BASE_URL)
 
     def __repr__(self) -> str:  # never the key
-        return f"OpenWeatherMapProvider(base_url={self._client.base_url!r})"
+        return f"OpenWeatherMapProvider(base_url={self._client.public_base_url!r})"
 
     def fetch(self, cells: Sequence[Cell]) -> FetchResult:
         """Readings for ``cells``; every cell ends in ``readings`` or in ``errors``."""

@@ -471,3 +471,19 @@ def test_a_user_agent_with_a_line_break_is_refused_at_creation(
 ) -> None:
     with pytest.raises(ProviderConfigError, match="user_agent"):
         build(name, server, USER_AGENT="geotrigger/1.0\r\nX-Injected: yes")
+
+
+@pytest.mark.parametrize("name", HTTP_PROVIDERS)
+def test_repr_shows_the_base_url_without_credentials_or_key(
+    server: FixtureServer, name: str
+) -> None:
+    with_credentials = server.url.replace("http://", "http://proxy-user:pa55word@")
+    provider = build(name, server, BASE_URL=with_credentials, API_KEY=API_KEY)
+    try:
+        shown = repr(provider)
+    finally:
+        provider.close()
+
+    assert server.url in shown
+    for secret in ("pa55word", "proxy-user", API_KEY):
+        assert secret not in shown

@@ -263,6 +263,13 @@ class Quiet:
 
 def quiet(config):
     return Quiet()
+
+
+def choosy(config):
+    return Quiet()
+
+
+choosy.OPTIONS = ("zone",)
 """
 
 
@@ -338,3 +345,74 @@ def test_a_name_registered_twice_is_refused(
 def test_config_numbers_are_finite() -> None:
     config = provider_config("nws", {"GEOTRIGGER_WEATHER_NWS_READ_TIMEOUT_S": "1e3"})
     assert math.isfinite(config.read_timeout_s) and config.read_timeout_s == 1000.0
+
+
+# --- options each provider declares ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "suggested"),
+    [
+        ("GEOTRIGGER_WEATHER_NWS_USER_AGNT", "GEOTRIGGER_WEATHER_NWS_USER_AGENT"),
+        ("GEOTRIGGER_WEATHER_OPEN_METEO_PLANS", "GEOTRIGGER_WEATHER_OPEN_METEO_PLAN"),
+        ("GEOTRIGGER_WEATHER_OPEN_METEO_APIKEY", "GEOTRIGGER_WEATHER_OPEN_METEO_API_KEY"),
+        ("GEOTRIGGER_WEATHER_FILE_PATHS", "GEOTRIGGER_WEATHER_FILE_PATH"),
+        ("GEOTRIGGER_WEATHER_METNO_READ_TIMEOUT", "GEOTRIGGER_WEATHER_METNO_READ_TIMEOUT_S"),
+    ],
+)
+def test_a_misspelt_variable_is_refused_with_the_setting_it_resembles(
+    given: str, suggested: str
+) -> None:
+    name = next(n for n in SHIPPED if given.startswith(f"GEOTRIGGER_WEATHER_{env_name(n)}_"))
+
+    with pytest.raises(ConfigError) as caught:
+        provider_config(name, {given: "s3cret-value"})
+
+    message = str(caught.value)
+    assert message.startswith(f"{given} is not a setting of weather provider {name!r}")
+    assert f"(did you mean {suggested!r}?)" in message
+    assert "s3cret-value" not in message
+
+
+def test_the_options_a_provider_declares_are_listed() -> None:
+    with pytest.raises(ConfigError, match=r"its options: batch, plan$"):
+        provider_config("open-meteo", {"GEOTRIGGER_WEATHER_OPEN_METEO_ZONE": "a"})
+    with pytest.raises(ConfigError, match=r"its options: none$"):
+        provider_config("nws", {"GEOTRIGGER_WEATHER_NWS_PLAN": "free"})
+
+
+def test_a_plugin_declaring_options_on_its_factory_has_them_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_plugin(tmp_path, monkeypatch, choosy="broken_weather:choosy")
+
+    config = provider_config("choosy", {"GEOTRIGGER_WEATHER_CHOOSY_ZONE": "b"})
+    assert config.options == {"zone": "b"}
+    with pytest.raises(ConfigError, match="did you mean 'GEOTRIGGER_WEATHER_CHOOSY_ZONE'"):
+        provider_config("choosy", {"GEOTRIGGER_WEATHER_CHOOSY_ZONES": "b"})
+
+
+def test_a_plugin_declaring_no_options_takes_any(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_plugin(tmp_path, monkeypatch, quiet="broken_weather:quiet")
+
+    config = provider_config("quiet", {"GEOTRIGGER_WEATHER_QUIET_ANYTHING": "x"})
+
+    assert config.options == {"anything": "x"}
+
+
+def test_the_repr_of_a_config_shows_no_secret() -> None:
+    config = ProviderConfig(
+        name="nws",
+        base_url="https://proxy-user:pa55word@weather.example.org/v1?token=t0ken#part",
+        api_key="k3y",
+        options={"token": "0pt10n"},
+    )
+
+    shown = repr(config)
+
+    assert "base_url='https://weather.example.org/v1'" in shown
+    for secret in ("pa55word", "proxy-user", "t0ken", "k3y", "0pt10n", "options"):
+        assert secret not in shown
+    assert "name='nws'" in shown and "max_attempts=4" in shown
