@@ -1,10 +1,15 @@
-"""Argument types shared by commands: an instant and a duration, parsed by the project's own
-parsers so that every command accepts the same forms and refuses the same mistakes."""
+"""What commands share: argument types (an instant and a duration, parsed by the project's own
+parsers so that every command accepts the same forms and refuses the same mistakes), and the
+signals that end a foreground loop."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import FrameType
 
 from geotrigger.errors import PingError
 from geotrigger.pings import parse_timestamp
@@ -29,3 +34,19 @@ def duration(text: str) -> timedelta:
         return timedelta(seconds=parse_duration(value))
     except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop`` (a foreground loop then ends cleanly); the returned
+    function puts the old handlers back."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    return restore

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import threading
-from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
+from geotrigger.cli.arguments import stop_on_signals
 from geotrigger.cli.db import database_url
 from geotrigger.delivery.destinations import destinations_from_env
 from geotrigger.delivery.relay import Relay, RelayReport
@@ -54,7 +52,7 @@ def run_relay(args: argparse.Namespace) -> int:
                 channels = ", ".join(sorted(destination.channels)) or "every channel"
                 print(f"relay: {destination.name} ({channels})", flush=True)
             stop = threading.Event()
-            restore = _stop_on_signals(stop)
+            restore = stop_on_signals(stop)
             try:
                 relay.run(stop, idle_s=max(args.idle, 0.01), on_report=_print)
             finally:
@@ -67,18 +65,3 @@ def run_relay(args: argparse.Namespace) -> int:
 
 def _print(report: RelayReport) -> None:
     print(report.summary(), flush=True)
-
-
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT and SIGTERM set ``stop``; the returned function puts the old handlers back."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-    return restore

@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from geotrigger.cli.arguments import duration, instant
+from geotrigger.cli.arguments import duration, instant, stop_on_signals
 from geotrigger.cli.db import database_url
 from geotrigger.config import Settings, load_settings
 from geotrigger.errors import ConfigError
@@ -156,7 +154,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
         schedule_sweeps(scheduler, list(zip(sweeps, intervals, strict=True)), on_report=_print)
         for sweep, every_s in zip(sweeps, intervals, strict=True):
             print(f"scheduler: {sweep.provider.name} every {every_s:g} s", flush=True)
-        restore = _stop_on_signals(stop)
+        restore = stop_on_signals(stop)
         try:
             scheduler.start()
             stop.wait(args.duration.total_seconds() if args.duration is not None else None)
@@ -170,21 +168,6 @@ def run_scheduler(args: argparse.Namespace) -> int:
         durable.close()
     print("scheduler: stopped", flush=True)
     return 0
-
-
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT and SIGTERM set ``stop``; the returned function puts the old handlers back."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-    return restore
 
 
 def _print(report: SweepReport) -> None:
