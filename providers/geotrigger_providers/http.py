@@ -460,13 +460,20 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         cell: str | None = None,
         conditional: bool = False,
+        cost: float = 1.0,
     ) -> HttpResponse:
         """GET ``base_url + path`` (``path`` may also be an absolute URL, as NWS links are);
         raises the typed errors above, naming ``cell`` when given. The body is not read: a
         provider reads it with :meth:`get_json` or :meth:`get_read`, so that a body it cannot
         read counts against the circuit breaker."""
         return self.get_read(
-            path, _as_is, params=params, headers=headers, cell=cell, conditional=conditional
+            path,
+            _as_is,
+            params=params,
+            headers=headers,
+            cell=cell,
+            conditional=conditional,
+            cost=cost,
         )
 
     def get_json(
@@ -477,6 +484,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         cell: str | None = None,
         conditional: bool = False,
+        cost: float = 1.0,
     ) -> Any:
         """:meth:`get`, and the body as JSON: a body that is not JSON raises
         :class:`ProviderResponseError`, counts as a failed request for the circuit breaker (a
@@ -488,6 +496,7 @@ class HttpClient:
             headers=headers,
             cell=cell,
             conditional=conditional,
+            cost=cost,
         )
 
     def get_read(
@@ -499,11 +508,13 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         cell: str | None = None,
         conditional: bool = False,
+        cost: float = 1.0,
     ) -> _T:
         """:meth:`get`, and what ``read`` makes of the response. When ``read`` cannot (a
         :class:`ProviderResponseError`, or a parse error of :data:`PARSE_ERRORS`), the
         request counts as failed for the circuit breaker and the response is not cached; the
-        error propagates."""
+        error propagates. Each attempt takes ``cost`` tokens of the rate limit (a request the
+        provider counts as several calls costs several)."""
         url = self._url(path, params)
         cached = self._cache.get(url) if conditional else None
         if cached is not None and cached.fresh(self._now()):
@@ -514,7 +525,7 @@ class HttpClient:
         if cached is not None and cached.last_modified:
             request_headers["If-Modified-Since"] = cached.last_modified
         try:
-            response = self._send(url, request_headers, cell, cached)
+            response = self._send(url, request_headers, cell, cached, cost)
             result = read(response)
         except ProviderConfigError:
             self._breaker.succeeded()  # the provider answered: not an outage
@@ -543,12 +554,17 @@ class HttpClient:
     # -- one request, with its retries ----------------------------------------------------
 
     def _send(
-        self, url: str, headers: Mapping[str, str], cell: str | None, cached: _Cached | None
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        cell: str | None,
+        cached: _Cached | None,
+        cost: float,
     ) -> HttpResponse:
         """Try up to ``max_attempts`` times; the response, or the typed error of the last."""
         attempts = self._config.max_attempts
         for attempt in range(attempts):
-            self._bucket.take()
+            self._bucket.take(cost)
             outcome = self._attempt(url, headers, cell, cached)
             if isinstance(outcome, HttpResponse):
                 return outcome

@@ -22,9 +22,13 @@ Plans (``options["plan"]``, required, no default):
 
 * ``free``: https://api.open-meteo.com, no key, for non-commercial use only (Open-Meteo's
   terms: about 10,000 calls a day, 5,000 an hour, 600 a minute; a multi-location request
-  counts as several calls);
+  counts as several calls). An ``api_key`` set with this plan is not sent: a warning at
+  creation says so;
 * ``commercial``: https://customer-api.open-meteo.com with ``apikey`` (``api_key`` required);
 * ``self-hosted``: an own instance at ``base_url`` (required).
+
+Every plan counts each location of a request as a call, so a request costs the rate limit
+(``rate_per_s``) one token per location: a batch of 100 waits as long as 100 requests would.
 
 ``base_url`` overrides the plan's host in every plan. Data is CC BY 4.0: attribute
 Open-Meteo wherever its data is shown.
@@ -150,6 +154,7 @@ class OpenMeteoProvider:
             lambda response: locations_of(response.json(), len(batch), cell=cell),
             params=self._params(batch),
             cell=cell,
+            cost=len(batch),  # Open-Meteo counts every location as a call
         )
 
     def _params(self, batch: Sequence[Cell]) -> Params:
@@ -170,6 +175,12 @@ def _plan(config: ProviderConfig) -> tuple[str, str | None]:
     """The plan's default host and the key to send (commercial only)."""
     plan = config.options.get("plan")
     if plan == "free":
+        if config.api_key:
+            log.warning(
+                "provider %s: api_key is set but plan is 'free': the key is not sent (set "
+                "plan to 'commercial' to use it)",
+                NAME,
+            )
         return FREE_BASE_URL, None
     if plan == "commercial":
         if not config.api_key:

@@ -4,13 +4,16 @@ through a real local server serving the recorded answer and error bodies."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from geotrigger_providers import open_meteo
+from geotrigger_providers.http import HttpClient
 from geotrigger_providers.open_meteo import (
     CURRENT_VARIABLES,
     FORECAST_PATH,
@@ -511,3 +514,56 @@ def test_no_cells_no_request(server: FixtureServer) -> None:
 
     assert server.seen() == []
     assert result.readings == {} and result.errors == {}
+
+
+class SleepingClock:
+    """A monotonic clock that only ``sleep`` moves; every sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_each_location_of_a_request_costs_a_token_of_the_rate_limit(
+    server: FixtureServer,
+) -> None:
+    location = recorded()
+    server.route(FORECAST_PATH, Reply.json([location, location, location]))
+    settings = dataclasses.replace(config(server.url), rate_per_s=1.0)
+    time = SleepingClock()
+    client = HttpClient(settings, default_base_url="", clock=time, sleep=time.sleep)
+    provider = open_meteo.OpenMeteoProvider(settings, client=client)
+    cells = [Cell(key=f"c{i}", lat=52.0 + i / 10, lon=6.9) for i in range(3)]
+
+    try:
+        result = provider.fetch(cells)
+    finally:
+        provider.close()
+
+    assert set(result.readings) == {"c0", "c1", "c2"}
+    assert len(server.seen(FORECAST_PATH)) == 1
+    # Three calls at one a second, one token in the bucket: two seconds to wait.
+    assert sum(time.sleeps) == pytest.approx(2.0)
+
+
+def test_a_key_with_the_free_plan_is_not_sent_and_a_warning_says_so(
+    server: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.route(FORECAST_PATH, Reply.file(RECORDED))
+    settings = dataclasses.replace(config(server.url), api_key="om-s3cret")
+
+    with caplog.at_level(logging.WARNING, logger="geotrigger.providers"):
+        result = fetch(settings, ENSCHEDE)
+
+    assert ENSCHEDE.key in result.readings
+    assert "apikey" not in server.seen(FORECAST_PATH)[0].query
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("api_key is set but plan is 'free'" in message for message in warnings)
+    assert all("om-s3cret" not in message for message in warnings)
