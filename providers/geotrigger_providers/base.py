@@ -12,12 +12,16 @@ from typing import Any
 from geotrigger.weather.provider import (
     Cell,
     FetchResult,
+    ProviderConfig,
+    ProviderConfigError,
     ProviderError,
     ProviderResponseError,
 )
 from geotrigger.weather.reading import WeatherReading
 
 log = logging.getLogger("geotrigger.providers")
+
+COORDINATE_DECIMALS = 4  # about 11 m: finer than any provider's grid; MET Norway refuses more
 
 # What a parser may raise on a document that lacks what it expects, or holds values past what
 # Python can represent (a time in year 10,000, nesting deeper than the stack): a typed error.
@@ -108,6 +112,37 @@ def epoch_time(value: Any, what: str) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"{what!r} is out of range: {value!r}") from exc
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC: the default ``now`` of clients and providers."""
+    return datetime.now(UTC)
+
+
+def coordinate(value: float) -> str:
+    """A coordinate as providers are asked for it: at most :data:`COORDINATE_DECIMALS`
+    decimals, no trailing zeros, never ``-0`` (``40.712345`` → ``40.7123``, ``10.0`` →
+    ``10``)."""
+    text = f"{value:.{COORDINATE_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def json_object(value: Any, what: str) -> Mapping[str, Any]:
+    """A part of a document the reading needs: TypeError naming ``what`` when it is not an
+    object (a parse error: the cell's error says the response cannot be read)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{what!r} is not an object")
+    return value
+
+
+def require_user_agent(config: ProviderConfig, provider: str, why: str) -> None:
+    """ProviderConfigError when ``user_agent`` is not set: ``why`` says whose terms require
+    one. An example of what is expected follows the reason."""
+    if not (config.user_agent or "").strip():
+        raise ProviderConfigError(
+            provider,
+            f"user_agent is required: {why} (e.g. 'acme-geotrigger/1.0 (ops@example.com)')",
+        )
 
 
 def utc_time(text: Any) -> datetime:

@@ -42,7 +42,7 @@ from geotrigger.weather.provider import (
 )
 from geotrigger.weather.reading import WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
-from geotrigger_providers.base import fetch_each
+from geotrigger_providers.base import fetch_each, utc_now
 
 NAME = "file"
 OPTIONS = frozenset({"path", "cell_m", "at"})
@@ -51,10 +51,6 @@ PATH_VARIABLE = "GEOTRIGGER_WEATHER_FILE_PATH"
 CELL_M_VARIABLE = "GEOTRIGGER_WEATHER_FILE_CELL_M"
 AT_VARIABLE = "GEOTRIGGER_WEATHER_FILE_AT"
 UNKNOWN_SOURCE = "unknown"  # WeatherReading's default: the file did not say
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create(config: ProviderConfig) -> FileProvider:
@@ -76,7 +72,7 @@ class FileProvider:
             )
         self._cell_m = _cell_m(config.options.get("cell_m"))
         fixed = _instant(config.options.get("at"))
-        self._now: Callable[[], datetime] = _utc_now if fixed is None else (lambda: fixed)
+        self._now: Callable[[], datetime] = utc_now if fixed is None else (lambda: fixed)
         self._file_name = Path(path).name
         self._timeline = _load(path, self._cell_m)
 

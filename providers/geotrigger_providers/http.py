@@ -87,7 +87,7 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
-from geotrigger_providers.base import PARSE_ERRORS
+from geotrigger_providers.base import PARSE_ERRORS, utc_now
 
 Params = Mapping[str, str | int | float]
 _T = TypeVar("_T")
@@ -213,10 +213,6 @@ def http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,7 +401,7 @@ class HttpClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
         session: requests.Session | None = None,
         limiter: TokenBucket | None = None,
     ) -> None:

@@ -36,16 +36,25 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from geotrigger.weather.provider import Cell, FetchResult, ProviderConfig, ProviderConfigError
+from geotrigger.weather.provider import Cell, FetchResult, ProviderConfig
 from geotrigger.weather.reading import WeatherCondition, WeatherReading
-from geotrigger_providers.base import clamp, fetch_each, non_negative, number, utc_time
+from geotrigger_providers.base import (
+    clamp,
+    coordinate,
+    fetch_each,
+    json_object,
+    non_negative,
+    number,
+    require_user_agent,
+    utc_now,
+    utc_time,
+)
 from geotrigger_providers.http import HttpClient, HttpResponse, http_date
 
 NAME = "metno"
 OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
 DEFAULT_BASE_URL = "https://api.met.no"
 COMPACT_PATH = "/weatherapi/locationforecast/2.0/compact"
-COORDINATE_DECIMALS = 4  # MET Norway refuses or does not cache finer coordinates
 STEP = timedelta(hours=1)
 DEPRECATED = 203  # MET Norway's status for a product that will be withdrawn
 
@@ -117,10 +126,6 @@ SYMBOL_CONDITIONS: Mapping[str, WeatherCondition] = MappingProxyType(
 SYMBOL_SUFFIXES = ("_day", "_night", "_polartwilight")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def create(config: ProviderConfig) -> MetNoProvider:
     """The entry point's factory; ProviderConfigError without ``user_agent``."""
     return MetNoProvider(config)
@@ -136,16 +141,15 @@ class MetNoProvider:
         config: ProviderConfig,
         *,
         client: HttpClient | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         """``now`` (aware UTC) picks the timeseries entry and, for a client built here, is
         what ``Expires`` is compared with."""
-        if not (config.user_agent or "").strip():
-            raise ProviderConfigError(
-                NAME,
-                "user_agent is required: MET Norway's terms of service require an identifying "
-                "User-Agent with contact details (e.g. 'acme-geotrigger/1.0 ops@example.com')",
-            )
+        require_user_agent(
+            config,
+            NAME,
+            "MET Norway's terms of service require an identifying User-Agent with contact details",
+        )
         self._now = now
         self._client = client or HttpClient(config, default_base_url=DEFAULT_BASE_URL, now=now)
         self._warned_deprecated = False
@@ -161,7 +165,7 @@ class MetNoProvider:
         self._client.close()
 
     def _read(self, cell: Cell) -> WeatherReading:
-        params = {"lat": degrees(cell.lat), "lon": degrees(cell.lon)}
+        params = {"lat": coordinate(cell.lat), "lon": coordinate(cell.lon)}
         return self._client.get_read(
             COMPACT_PATH, self._reading, params=params, cell=cell.key, conditional=True
         )
@@ -187,12 +191,6 @@ class MetNoProvider:
         )
 
 
-def degrees(value: float) -> str:
-    """A coordinate rounded to :data:`COORDINATE_DECIMALS` decimals, without trailing zeros."""
-    text = f"{value:.{COORDINATE_DECIMALS}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def symbol_condition(symbol: Any) -> WeatherCondition | None:
     """The condition of a symbol code (``lightrainshowers_day``); None for an unknown one."""
     if not isinstance(symbol, str):
@@ -212,19 +210,19 @@ def parse_compact(
     KeyError, TypeError or ValueError when the timeseries, the entry's time or its instant
     details are missing or malformed; any other field missing, null or odd is None.
     """
-    properties = _object(_object(document, "document")["properties"], "properties")
+    properties = json_object(json_object(document, "document")["properties"], "properties")
     units = _units(properties)
     entry = current_entry(properties["timeseries"], now)
     observed_at = utc_time(entry["time"])
-    data = _object(entry["data"], "data")
-    details = _object(_object(data["instant"], "instant")["details"], "instant.details")
+    data = json_object(entry["data"], "data")
+    details = json_object(json_object(data["instant"], "instant")["details"], "instant.details")
     period, hours = _period(data)
-    period_details = _optional_object(period.get("details"))
+    period_details = _optionaljson_object(period.get("details"))
     amount_mm = _value(period_details, units, "precipitation_amount")
     return WeatherReading(
         observed_at=observed_at,
         valid_until=_valid_until(observed_at, expires),
-        condition=symbol_condition(_optional_object(period.get("summary")).get("symbol_code")),
+        condition=symbol_condition(_optionaljson_object(period.get("summary")).get("symbol_code")),
         temperature_c=_value(details, units, "air_temperature"),
         feels_like_c=None,
         precipitation_mm_h=non_negative(None if amount_mm is None else amount_mm / hours),
@@ -244,9 +242,9 @@ def current_entry(timeseries: Any, now: datetime) -> Mapping[str, Any]:
     ``now``, or the first entry when every one is in the future."""
     if not isinstance(timeseries, list) or not timeseries:
         raise ValueError("the answer has no timeseries entries")
-    chosen = _object(timeseries[0], "timeseries entry")
+    chosen = json_object(timeseries[0], "timeseries entry")
     for item in timeseries[1:]:
-        entry = _object(item, "timeseries entry")
+        entry = json_object(item, "timeseries entry")
         if utc_time(entry["time"]) > now:
             break
         chosen = entry
@@ -257,7 +255,7 @@ def _period(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], int]:
     """The next hour's block and its length in hours, else the next six hours'; an empty
     block when the entry has neither (the last entries of a forecast)."""
     for key, hours in (("next_1_hours", 1), ("next_6_hours", 6)):
-        block = _optional_object(data.get(key))
+        block = _optionaljson_object(data.get(key))
         if block:
             return block, hours
     return {}, 1
@@ -271,7 +269,7 @@ def _valid_until(observed_at: datetime, expires: datetime | None) -> datetime:
 
 
 def _units(properties: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _optional_object(_optional_object(properties.get("meta")).get("units"))
+    return _optionaljson_object(_optionaljson_object(properties.get("meta")).get("units"))
 
 
 def _value(values: Mapping[str, Any], units: Mapping[str, Any], key: str) -> float | None:
@@ -282,13 +280,6 @@ def _value(values: Mapping[str, Any], units: Mapping[str, Any], key: str) -> flo
     return number(values.get(key))
 
 
-def _object(value: Any, what: str) -> Mapping[str, Any]:
-    """A part the reading needs: TypeError when it is not an object."""
-    if not isinstance(value, dict):
-        raise TypeError(f"{what!r} is not an object")
-    return value
-
-
-def _optional_object(value: Any) -> Mapping[str, Any]:
+def _optionaljson_object(value: Any) -> Mapping[str, Any]:
     """A part the reading can do without: empty when it is missing or not an object."""
     return value if isinstance(value, dict) else {}

@@ -65,12 +65,20 @@ from geotrigger.weather.reading import WeatherCondition, WeatherReading
 from geotrigger_providers.base import (
     PARSE_ERRORS,
     clamp,
+    coordinate,
     fetch_each,
     non_negative,
     number,
+    require_user_agent,
     utc_time,
 )
 from geotrigger_providers.http import HttpClient
+from geotrigger_providers.units import (
+    KMH_TO_MPS,
+    KNOT_TO_MPS,
+    fahrenheit_to_celsius,
+    kelvin_to_celsius,
+)
 
 NAME = "nws"
 OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
@@ -88,13 +96,13 @@ Convert = Callable[[float], float]
 UNIT_PREFIXES = frozenset({"wmoUnit", "unit"})
 TO_CELSIUS: Mapping[str, Convert] = {
     "degC": lambda value: value,
-    "degF": lambda value: (value - 32.0) * 5.0 / 9.0,
-    "K": lambda value: value - 273.15,
+    "degF": fahrenheit_to_celsius,
+    "K": kelvin_to_celsius,
 }
 TO_METRES_PER_SECOND: Mapping[str, Convert] = {
     "m_s-1": lambda value: value,
-    "km_h-1": lambda value: value / 3.6,
-    "kt": lambda value: value * 1852.0 / 3600.0,
+    "km_h-1": lambda value: value * KMH_TO_MPS,
+    "kt": lambda value: value * KNOT_TO_MPS,
 }
 TO_MILLIMETRES: Mapping[str, Convert] = {
     "mm": lambda value: value,
@@ -224,12 +232,9 @@ _ICON_PATH = re.compile(r"/icons/[^/]+/(?:day|night)/([^/?]+)")
 
 def create(config: ProviderConfig) -> NwsProvider:
     """The entry point's factory; ProviderConfigError without a User-Agent."""
-    if not (config.user_agent or "").strip():
-        raise ProviderConfigError(
-            NAME,
-            "NWS requires a User-Agent identifying the application with contact details "
-            "(e.g. 'myapp/1.0 (ops@example.com)'): set user_agent",
-        )
+    require_user_agent(
+        config, NAME, "NWS requires a User-Agent identifying the application with contact details"
+    )
     return NwsProvider(config)
 
 
@@ -339,12 +344,7 @@ class NwsProvider:
 
 def points_path(cell: Cell) -> str:
     """``/points/{lat},{lon}`` with at most 4 decimals, as NWS spells a point."""
-    return f"/points/{_coordinate(cell.lat)},{_coordinate(cell.lon)}"
-
-
-def _coordinate(value: float) -> str:
-    text = f"{round(value, 4) + 0.0:.4f}"  # + 0.0: no "-0"
-    return text.rstrip("0").rstrip(".")
+    return f"/points/{coordinate(cell.lat)},{coordinate(cell.lon)}"
 
 
 def point_refused(error: ProviderConfigError, cell: str) -> ProviderConfigError:

@@ -52,14 +52,23 @@ from geotrigger.weather.provider import (
 from geotrigger.weather.reading import WeatherReading
 from geotrigger_providers.base import (
     clamp,
+    coordinate,
     epoch_time,
     fail_all,
     fetch_each,
+    json_object,
     non_negative,
     number,
     unexpected,
 )
 from geotrigger_providers.http import HttpClient, Params
+from geotrigger_providers.units import (
+    INCH_TO_MM,
+    KMH_TO_MPS,
+    KNOT_TO_MPS,
+    MPH_TO_MPS,
+    fahrenheit_to_celsius,
+)
 from geotrigger_providers.wmo import wmo_condition
 
 log = logging.getLogger("geotrigger.providers")
@@ -75,7 +84,6 @@ PLANS = ("free", "commercial", "self-hosted")
 DEFAULT_BATCH = 100
 DEFAULT_INTERVAL_S = 900
 MAX_INTERVAL_S = 86_400  # an interval beyond a day is not a current-conditions interval
-COORDINATE_DECIMALS = 4  # about 11 m: finer than any model grid Open-Meteo serves
 
 CURRENT_VARIABLES = (
     "temperature_2m",
@@ -92,10 +100,15 @@ CURRENT_VARIABLES = (
 # Units as Open-Meteo names them in ``current_units``, and how to reach ours.
 _TEMPERATURE_C: Mapping[str, Callable[[float], float]] = {
     "°C": lambda value: value,
-    "°F": lambda value: (value - 32.0) * 5.0 / 9.0,
+    "°F": fahrenheit_to_celsius,
 }
-_SPEED_MPS: Mapping[str, float] = {"m/s": 1.0, "km/h": 1 / 3.6, "mph": 0.44704, "kn": 1852 / 3600}
-_AMOUNT_MM: Mapping[str, float] = {"mm": 1.0, "inch": 25.4}
+_SPEED_MPS: Mapping[str, float] = {
+    "m/s": 1.0,
+    "km/h": KMH_TO_MPS,
+    "mph": MPH_TO_MPS,
+    "kn": KNOT_TO_MPS,
+}
+_AMOUNT_MM: Mapping[str, float] = {"mm": 1.0, "inch": INCH_TO_MM}
 _PERCENT = "%"
 
 
@@ -159,8 +172,8 @@ class OpenMeteoProvider:
 
     def _params(self, batch: Sequence[Cell]) -> Params:
         params: dict[str, str] = {
-            "latitude": ",".join(_degrees(cell.lat) for cell in batch),
-            "longitude": ",".join(_degrees(cell.lon) for cell in batch),
+            "latitude": ",".join(coordinate(cell.lat) for cell in batch),
+            "longitude": ",".join(coordinate(cell.lon) for cell in batch),
             "current": ",".join(CURRENT_VARIABLES),
             "wind_speed_unit": "ms",
             "timezone": "GMT",
@@ -216,12 +229,6 @@ def _batches(cells: Sequence[Cell], size: int) -> Iterator[Sequence[Cell]]:
         yield cells[start : start + size]
 
 
-def _degrees(value: float) -> str:
-    """A coordinate with at most :data:`COORDINATE_DECIMALS` decimals, no trailing zeros."""
-    text = f"{value:.{COORDINATE_DECIMALS}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def locations_of(document: Any, count: int, *, cell: str | None = None) -> list[Any]:
     """The per-location documents of an answer for ``count`` locations: a list of that length,
     or (for one location) one object; ProviderResponseError for any other shape."""
@@ -241,8 +248,8 @@ def parse_current(document: Any) -> WeatherReading:
     KeyError, TypeError or ValueError when ``current`` or its ``time`` is missing or malformed;
     any other field missing, null or in an unknown unit is None.
     """
-    current = _object(document["current"], "current")
-    units = _object(document.get("current_units") or {}, "current_units")
+    current = json_object(document["current"], "current")
+    units = json_object(document.get("current_units") or {}, "current_units")
     offset_s = number(document.get("utc_offset_seconds")) or 0.0
     observed_at = _time(current["time"], offset_s)
     interval_s = _interval_s(current.get("interval"))
@@ -263,12 +270,6 @@ def parse_current(document: Any) -> WeatherReading:
         humidity_pct=_percent(current, units, "relative_humidity_2m"),
         source=NAME,
     )
-
-
-def _object(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"{what!r} is not an object")
-    return value
 
 
 def _time(value: Any, offset_s: float) -> datetime:

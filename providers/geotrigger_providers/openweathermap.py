@@ -44,15 +44,22 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition, WeatherReading
-from geotrigger_providers.base import clamp, epoch_time, fetch_each, non_negative, number
+from geotrigger_providers.base import (
+    clamp,
+    coordinate,
+    epoch_time,
+    fetch_each,
+    non_negative,
+    number,
+)
 from geotrigger_providers.http import HttpClient
+from geotrigger_providers.units import kelvin_to_celsius
 
 NAME = "openweathermap"
 OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
 DEFAULT_BASE_URL = "https://api.openweathermap.org"
 ONECALL_PATH = "/data/3.0/onecall"
 EXCLUDE = "minutely,daily,alerts"
-KELVIN_AT_ZERO_C = 273.15
 VALIDITY = timedelta(hours=1)
 HOUR_S = 3600
 
@@ -118,8 +125,8 @@ class OpenWeatherMapProvider:
 
     def _read(self, cell: Cell) -> WeatherReading:
         params = {
-            "lat": f"{cell.lat:.4f}",
-            "lon": f"{cell.lon:.4f}",
+            "lat": coordinate(cell.lat),
+            "lon": coordinate(cell.lon),
             "appid": self._api_key,
             "units": "standard",
             "exclude": EXCLUDE,
@@ -171,7 +178,7 @@ def parse_onecall(document: Any) -> WeatherReading:
 def celsius(kelvin: Any) -> float | None:
     """A Kelvin value in °C (0.01), None when missing, null or below absolute zero."""
     value = non_negative(number(kelvin))
-    return None if value is None else round(value - KELVIN_AT_ZERO_C, 2)
+    return None if value is None else round(kelvin_to_celsius(value), 2)
 
 
 def condition_of(weather: Any) -> WeatherCondition | None:

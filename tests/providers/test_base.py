@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from geotrigger_providers.base import epoch_time, fetch_each
+from geotrigger_providers.base import coordinate, epoch_time, fetch_each, json_object
 
 from geotrigger.weather.provider import Cell, ProviderResponseError
 from geotrigger.weather.reading import WeatherReading
@@ -64,3 +64,27 @@ def test_an_epoch_time_that_is_not_a_number_is_a_value_error(value: object) -> N
 
 def test_an_epoch_time_is_utc() -> None:
     assert epoch_time(1781244000, "dt") == datetime(2026, 6, 12, 6, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (40.712345678, "40.7123"),
+        (-74.00598, "-74.006"),
+        (10.0, "10"),
+        (-0.00001, "0"),
+        (0.0, "0"),
+        (51.4769, "51.4769"),
+        (-180.0, "-180"),
+    ],
+)
+def test_a_coordinate_has_at_most_four_decimals_and_no_trailing_zeros(
+    value: float, text: str
+) -> None:
+    assert coordinate(value) == text
+
+
+@pytest.mark.parametrize("value", [[], None, "current", 3])
+def test_a_part_that_is_not_an_object_is_a_type_error_naming_it(value: object) -> None:
+    with pytest.raises(TypeError, match=r"'current\.units' is not an object"):
+        json_object(value, "current.units")

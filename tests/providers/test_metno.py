@@ -20,7 +20,6 @@ from geotrigger_providers.metno import (
     MetNoProvider,
     create,
     current_entry,
-    degrees,
     parse_compact,
     symbol_condition,
 )
@@ -310,13 +309,6 @@ def test_symbols_map_without_their_suffix(symbol: str, condition: WeatherConditi
 @pytest.mark.parametrize("symbol", [None, 3, "", "_day", "rain_evening", "Rain", "drizzle"])
 def test_odd_symbols_have_no_condition(symbol: Any) -> None:
     assert symbol_condition(symbol) is None
-
-
-def test_coordinates_are_rounded_to_four_decimals() -> None:
-    assert degrees(40.712345678) == "40.7123"
-    assert degrees(-74.00598) == "-74.006"
-    assert degrees(10.0) == "10"
-    assert degrees(-0.00001) == "0"
 
 
 # --- configuration ----------------------------------------------------------------------------
