@@ -149,6 +149,12 @@ class FixtureServer:
         with self._lock:
             self.routes[path] = deque(replies)
 
+    def reset(self) -> None:
+        """No routes and no requests seen: a shared server as good as a new one."""
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+
     def seen(self, path: str | None = None) -> list[Seen]:
         """The requests received (at ``path``, if given), oldest first."""
         with self._lock:
@@ -170,3 +176,22 @@ class FixtureServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+def nws_stations(*identifiers: str) -> dict[str, Any]:
+    """A ``/gridpoints/.../stations`` FeatureCollection (nearest first), as NWS sends it: the
+    recordings hold none, so NWS tests build one for the stations they name."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "id": f"https://api.weather.gov/stations/{identifier}",
+                "type": "Feature",
+                "properties": {
+                    "@id": f"https://api.weather.gov/stations/{identifier}",
+                    "stationIdentifier": identifier,
+                },
+            }
+            for identifier in identifiers
+        ],
+    }

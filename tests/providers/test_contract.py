@@ -10,7 +10,7 @@ and must turn each into the typed error expected, per cell, without raising.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ from geotrigger.weather.provider import (
 )
 from geotrigger.weather.reading import WeatherReading
 from geotrigger.weather.registry import create_provider, provider_config, provider_names
-from tests.providers.server import FixtureServer, Reply, fixture_path
+from tests.providers.server import FixtureServer, Reply, fixture_path, nws_stations
 
 EXAMPLE_WEATHER = Path(__file__).resolve().parents[2] / "examples/weather/helsinki-2026-06-12.jsonl"
 USER_AGENT = "geotrigger-contract/1.0 (ops@example.org)"
@@ -124,24 +124,6 @@ NWS_POINTS = ("/points/30,-85", "/points/30.5,-85")  # both answered with the re
 NWS_STATIONS = "/gridpoints/TAE/58,65/stations"
 NWS_OBSERVATION = "/stations/KFLL/observations/latest"
 NWS_FORECAST = "/gridpoints/TAE/58,65/forecast/hourly"
-
-
-def nws_stations(*identifiers: str) -> dict[str, Any]:
-    """A ``/gridpoints/.../stations`` FeatureCollection, nearest first (as in test_nws)."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "id": f"https://api.weather.gov/stations/{identifier}",
-                "type": "Feature",
-                "properties": {
-                    "@id": f"https://api.weather.gov/stations/{identifier}",
-                    "stationIdentifier": identifier,
-                },
-            }
-            for identifier in identifiers
-        ],
-    }
 
 
 def serve_nws(server: FixtureServer) -> None:
@@ -248,19 +230,6 @@ def build(name: str, server: FixtureServer, **overrides: str) -> WeatherProvider
     """The provider as a service builds it: its config from variables, created by the registry."""
     wiring = wiring_of(name)
     return create_provider(provider_config(name, environ(name, wiring, server.url, **overrides)))
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FixtureServer]:
-    with FixtureServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server: FixtureServer) -> FixtureServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
 
 
 def test_every_registered_provider_is_wired_here() -> None:

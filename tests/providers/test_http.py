@@ -8,7 +8,6 @@ import gzip
 import json
 import logging
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,12 +57,6 @@ class WallClock:
 
     def __call__(self) -> datetime:
         return self.at
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 @pytest.fixture

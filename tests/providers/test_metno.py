@@ -8,7 +8,6 @@ import copy
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -343,21 +342,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FixtureServer]:
-    """One server for the module: starting and stopping one costs about half a second."""
-    with FixtureServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server: FixtureServer) -> FixtureServer:
-    """The module's server with no routes and no requests seen yet."""
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
 
 
 def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Any
@@ -37,7 +36,7 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
-from tests.providers.server import FixtureServer, Reply, fixture_path
+from tests.providers.server import FixtureServer, Reply, fixture_path, nws_stations
 
 USER_AGENT = "geotrigger-tests/1.0 (ops@example.org)"
 TAE = Cell(key="tae", lat=30.0, lon=-85.0)  # the recorded point: /points/30,-85
@@ -69,24 +68,6 @@ def recorded(name: str) -> Any:
 def latest_observation(name: str = "nws/stations_observations.json") -> Any:
     """The shape of ``/observations/latest``: the newest feature of a recorded collection."""
     return recorded(name)["features"][0]
-
-
-def stations_list(*identifiers: str) -> dict[str, Any]:
-    """A ``/gridpoints/.../stations`` FeatureCollection (nearest first), as NWS sends it."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "id": f"https://api.weather.gov/stations/{identifier}",
-                "type": "Feature",
-                "properties": {
-                    "@id": f"https://api.weather.gov/stations/{identifier}",
-                    "stationIdentifier": identifier,
-                },
-            }
-            for identifier in identifiers
-        ],
-    }
 
 
 def with_properties(**changes: Any) -> Any:
@@ -165,9 +146,9 @@ def test_precipitation_probability_null_or_absent_is_none() -> None:
 
 
 def test_the_nearest_station_is_the_first_listed() -> None:
-    assert parse_stations(stations_list("KFLL", "KMIA")) == "KFLL"
+    assert parse_stations(nws_stations("KFLL", "KMIA")) == "KFLL"
     with pytest.raises(ValueError, match="no observation station"):
-        parse_stations(stations_list())
+        parse_stations(nws_stations())
 
 
 # --- units -------------------------------------------------------------------------------------
@@ -393,15 +374,9 @@ def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:
 
 def serve_recorded_point(server: FixtureServer) -> None:
     server.route(POINT_PATH, Reply.file("nws/points.json"))
-    server.route(STATIONS_PATH, Reply.json(stations_list("KFLL", "KTLH")))
+    server.route(STATIONS_PATH, Reply.json(nws_stations("KFLL", "KTLH")))
     server.route(OBSERVATION_PATH, Reply.json(latest_observation()))
     server.route(FORECAST_PATH, Reply.file("nws/gridpoints_forecast_hourly_us.json"))
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 def test_fetch_reads_the_cell_from_its_point_station_and_forecast(server: FixtureServer) -> None:
@@ -522,7 +497,7 @@ def test_an_observation_without_values_is_a_response_error(
 
 def test_a_point_without_stations_is_a_response_error(server: FixtureServer) -> None:
     serve_recorded_point(server)
-    server.route(STATIONS_PATH, Reply.json(stations_list()))
+    server.route(STATIONS_PATH, Reply.json(nws_stations()))
     provider = nws.NwsProvider(config(server))
     try:
         result = provider.fetch([TAE])

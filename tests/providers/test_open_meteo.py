@@ -7,7 +7,6 @@ import copy
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -309,21 +308,6 @@ def test_the_module_is_shaped_as_a_provider() -> None:
 
 
 # --- fetches through a real local server ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FixtureServer]:
-    """One server for the module: starting and stopping one costs about half a second."""
-    with FixtureServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server: FixtureServer) -> FixtureServer:
-    """The module's server with no routes and no requests seen yet."""
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
 
 
 def fetch(provider_config: ProviderConfig, *cells: Cell) -> FetchResult:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Any
@@ -266,12 +265,6 @@ def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:
         rate_per_s=1000.0,
         read_timeout_s=2.0,
     )
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    with FixtureServer() as running:
-        yield running
 
 
 def fetch(server: FixtureServer, cells: list[Cell], max_attempts: int = 1) -> Any:
