@@ -65,6 +65,7 @@ BATCH = 1_000
 BATCHES = 10  # measured, after one warm-up batch
 SINGLES = 1_550  # single-ping requests: the first WARM_SINGLES warm up, p99 is the 15th worst
 WARM_SINGLES = 50
+FLOOR_REQUESTS = 500  # GET /healthz: the latency of any request to this server and client
 CENTRE = (60.1690, 24.9400)  # central Helsinki, where the shipped places are
 SPREAD_M = 1_500.0  # std. dev. of where devices start, north and east
 WALK_MPS = 1.3
@@ -226,6 +227,7 @@ class Measured:
     accepted: int
     moments: int
     decisions: int = 0  # counted in process only
+    floor_p50_us: float = 0.0  # GET /healthz over the same session: the HTTP round trip alone
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -256,8 +258,20 @@ def over_http(base: str, key: str, stream: Stream) -> Measured:
     post(stream.warm_batch)
     rates = [len(batch) / post(batch) for batch in stream.batches]
     latencies = [post(record) for record in stream.singles]
+    floor = [round_trip(session, base + "/healthz") for _ in range(FLOOR_REQUESTS)]
     session.close()
-    return summary(rates, latencies[WARM_SINGLES:], accepted, moments)
+    measured = summary(rates, latencies[WARM_SINGLES:], accepted, moments)
+    return replace(measured, floor_p50_us=percentile(floor, 0.50) * 1e6)
+
+
+def round_trip(session: requests.Session, url: str) -> float:
+    """Seconds of one GET that must answer 200."""
+    start = time.perf_counter()
+    response = session.get(url, timeout=10)
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return elapsed
 
 
 def in_process(url: str, stream: Stream, settings: Settings) -> Measured:
@@ -391,6 +405,14 @@ def rows(group: str, http: Measured, local: Measured, alone: float, big: bool) -
             value=local.p99_us,
             unit="µs",
             ratio=local.p99_us / local.p50_us,
+        ),
+        Row(
+            group=group,
+            name="GET /healthz (no key, no body, no database): p50",
+            value=http.floor_p50_us,
+            unit="µs",
+            ratio=http.floor_p50_us / local.p50_us,
+            note="the round trip any request pays here",
         ),
         Row(
             group=group,
