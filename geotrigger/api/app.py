@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from geotrigger import __version__
 from geotrigger.api import admin, clients, ingest, ops, outcomes, people
@@ -71,4 +74,33 @@ def create_app(service: Service) -> FastAPI:
         )
         return response
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the three ways a key can be sent (every /v1 operation
+    takes any one of them)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "Bearer KEY"},
+            "basic": {"type": "http", "scheme": "basic", "description": "the key as the password"},
+            "query": {"type": "apiKey", "in": "query", "name": "key"},
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith("/v1/"):
+                for operation in operations.values():
+                    operation["security"] = [{"bearer": []}, {"basic": []}, {"query": []}]
+                    operation.setdefault("responses", {}).update(_AUTH_RESPONSES)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+_AUTH_RESPONSES = {
+    "401": {"description": "no API key, or not a valid one"},
+    "403": {"description": "the key lacks this endpoint's scope"},
+    "429": {"description": "over the key's rate; see Retry-After"},
+}

@@ -217,7 +217,10 @@ def test_admin_views_health_and_metrics(api: Api) -> None:
     metrics = api.get("/metrics").text
     assert 'geotrigger_pings_total{reason="",result="accepted"}' in metrics
     assert "geotrigger_request_seconds_bucket" in metrics
-    assert api.get("/openapi.json").json()["paths"]["/v1/pings"]["post"]
+    document = api.get("/openapi.json").json()
+    assert document["paths"]["/v1/pings"]["post"]["security"]
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "basic", "query"}
+    assert api.get("/v1/nowhere", api.key).json() == {"error": "Not Found"}
 
 
 def test_no_coordinates_or_device_ids_in_the_logs(api: Api, caplog: Any) -> None:
