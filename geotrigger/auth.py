@@ -51,7 +51,8 @@ class ApiKeyError(InputError):
 class Scope(StrEnum):
     """What a key may do; a request needs the scope of its endpoint."""
 
-    INGEST = "ingest"  # post pings and outcomes
+    INGEST = "ingest"  # post pings (the key of a phone's tracker app)
+    OUTCOMES = "outcomes"  # report what moments achieved (a channel's or a retailer's system)
     ADMIN = "admin"  # change places, moments, consumers; manage the service
     READ = "read"  # read decisions, moments, metrics
 

@@ -100,7 +100,7 @@ class PrivacySettings:
     # The key of the digests that stand in for device and ping ids in decisions. Empty: plain
     # SHA-256, fine for development and replays; set a secret in production, or a guessed
     # device id can be checked against a digest.
-    pseudonym_key: str = ""
+    pseudonym_key: str = field(default="", repr=False)  # a secret: never shown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +134,7 @@ class ApiSettings:
     # Where the API's workers share their limits (redis://HOST:PORT/DB). Empty: each process
     # limits on its own, which is right for one worker; with N workers a key would get N
     # times its rate.
-    redis_url: str = ""
+    redis_url: str = field(default="", repr=False)  # may hold a password: never shown
     # The rate a key without a rate of its own may sustain, and the burst it may send at once
     # after being idle. A phone posts a ping every few seconds; 50/s is a busy gateway.
     rate_per_s: float = 50.0

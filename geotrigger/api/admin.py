@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import json_response
 from geotrigger.api.security import AdminKey, ReadKey
@@ -37,6 +38,10 @@ async def reload(request: Request, key: AdminKey, source: str = "database") -> A
     service = _service(request)
     if source not in ("database", "files"):
         raise HTTPException(400, f"source must be 'database' or 'files', not {source!r}")
+    return json_response(await run_in_threadpool(_reload, service, source))
+
+
+def _reload(service: Service, source: str) -> dict[str, Any]:
     applied: dict[str, Any] = {}
     if source == "files":
         places = load_places_strict([RULES / "places"]).places
@@ -58,14 +63,12 @@ async def reload(request: Request, key: AdminKey, source: str = "database") -> A
         }
     service.ingestor.refresh()
     moments = service.ingestor.live.moments
-    return json_response(
-        {
-            "places": len(moments.book.places),
-            "rules": len(moments.book.rule_set.rules),
-            "rule_set_version": service.ingestor.live.version,
-            **applied,
-        }
-    )
+    return {
+        "places": len(moments.book.places),
+        "rules": len(moments.book.rule_set.rules),
+        "rule_set_version": service.ingestor.live.version,
+        **applied,
+    }
 
 
 def place_document(place: Place) -> dict[str, Any]:

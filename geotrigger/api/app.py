@@ -16,12 +16,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from geotrigger import __version__
 from geotrigger.api import admin, clients, ingest, ops, outcomes, people
 from geotrigger.api.service import Service
-from geotrigger.errors import GeotriggerError
+from geotrigger.errors import ConfigError, GeotriggerError
 
 log = logging.getLogger("geotrigger.api")
 
@@ -54,19 +55,19 @@ def create_app(service: Service) -> FastAPI:
 
     @app.exception_handler(GeotriggerError)
     async def geotrigger_error(request: Request, exc: GeotriggerError) -> Response:
-        return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse({"error": "internal error"}, status_code=500)
+        if exc.http_status < 500:  # the caller's mistake, named: safe to tell
+            return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
+        return _failure(request, exc)
 
     @app.middleware("http")
     async def timed(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # answered here: nothing reaches the server's own logging
+            response = _failure(request, exc)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         service.metrics.latency.labels(path, str(response.status_code)).observe(
@@ -76,6 +77,24 @@ def create_app(service: Service) -> FastAPI:
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _failure(request: Request, exc: Exception) -> Response:
+    """Our failure, not the caller's: a fixed answer (503 when the database is the cause, so
+    the client retries) and a log line with the route and the class only — a message may hold
+    a database URL, a statement's values or a provider's URL."""
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    database = isinstance(exc, SQLAlchemyError) or (
+        isinstance(exc, ConfigError) and str(exc).startswith("database ")
+    )
+    log.error("%s failed: %s", route, type(exc).__name__)
+    if database:
+        return JSONResponse(
+            {"error": "the database is unavailable; try again"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse({"error": "internal error"}, status_code=500)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -5,7 +5,8 @@ geotrigger with no code of ours on it.
   the reply is the JSON array ``[]``.
 * ``POST /v1/overland`` — Overland (the key as the access token: ``Authorization: Bearer``);
   the reply is exactly ``{"result": "ok"}`` once the batch is processed, so the app deletes it;
-  anything else (and any error status) makes it send the batch again.
+  anything else (and any error status) makes it send the batch again — as a batch none of whose
+  locations can be read gets (400 with the reason, e.g. no Device ID set in the app).
 * ``GET`` or ``POST /v1/osmand`` — Traccar Client and OsmAnd (the key as ``?key=`` in the URL):
   query or form parameters, or Traccar Client 9's JSON body.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_form, decode_json, json_response, read_body
 from geotrigger.api.security import IngestKey
@@ -32,12 +34,13 @@ from geotrigger.pings.owntracks import OWNTRACKS_REPLY, parse_owntracks
 router = APIRouter(tags=["tracker apps"])
 
 
-def _ingest(service: Service, items: list[Ping | Rejection]) -> None:
+async def _ingest(service: Service, items: list[Ping | Rejection]) -> None:
+    """Through the ingestor, off the event loop (the engine takes the time of a batch)."""
     if len(items) > service.max_batch:
         raise HTTPException(
             413, f"{len(items)} locations in one request; at most {service.max_batch}"
         )
-    service.ingestor.ingest(items)
+    await run_in_threadpool(service.ingestor.ingest, items)
 
 
 def _parsed(parse: Any, *args: Any, **kwargs: Any) -> list[Ping | Rejection]:
@@ -63,7 +66,7 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
     body = decode_json(await read_body(request, service.max_body_bytes))
     headers = {name.lower(): value for name, value in request.headers.items()}
     query = dict(request.query_params)
-    _ingest(service, _parsed(parse_owntracks, body, headers=headers, query=query))
+    await _ingest(service, _parsed(parse_owntracks, body, headers=headers, query=query))
     return json_response(OWNTRACKS_REPLY)
 
 
@@ -88,7 +91,11 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
 async def overland(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service
     body = decode_json(await read_body(request, service.max_body_bytes))
-    _ingest(service, _parsed(parse_overland, body))
+    items = _parsed(parse_overland, body)
+    rejected = [i for i in items if isinstance(i, Rejection)]
+    if rejected and len(rejected) == len(items):  # nothing would be kept: the app keeps them
+        raise HTTPException(400, f"no location could be read: {rejected[0].detail}")
+    await _ingest(service, items)
     return json_response(OVERLAND_REPLY)
 
 
@@ -111,5 +118,5 @@ async def osmand(request: Request, key: IngestKey) -> Response:
             body = decode_json(raw)
         elif raw.strip():
             params.update({k: v for k, v in decode_form(raw).items() if k != "key"})
-    _ingest(service, _parsed(parse_osmand, params, body))
+    await _ingest(service, _parsed(parse_osmand, params, body))
     return Response(status_code=200)

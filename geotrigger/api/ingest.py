@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_response, read_body
 from geotrigger.api.security import IngestKey
@@ -133,5 +134,5 @@ async def post_pings(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service
     document = decode_json(await read_body(request, service.max_body_bytes))
     items = parse_records(records_of(document, service.max_batch))
-    answers = service.ingestor.ingest(items)
+    answers = await run_in_threadpool(service.ingestor.ingest, items)
     return json_response(answers_document(answers))

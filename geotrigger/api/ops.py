@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="The database answers and the place index is loaded")
-async def readyz(request: Request) -> Any:
+def readyz(request: Request) -> Any:  # a plain function: run in a worker thread
     service: Service = request.app.state.service
     checks: dict[str, str] = {}
     try:

@@ -1,5 +1,6 @@
 """``POST /v1/moments/{id}/outcomes``: what a moment achieved — delivered, opened, converted —
-reported by the channel, the app or the retailer (``ingest`` scope).
+reported by the channel, the app or the retailer (``outcomes`` scope: the keys on phones, which
+hold ``ingest``, cannot forge conversions).
 
 The body is ``{"kind": "converted", "at": "2026-06-12T09:20:00Z", "data": {"value": 12.5}}``
 (``at`` defaults to now). The moment is a fired one or, for lift over holdout, the would-be
@@ -13,12 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_response, read_body
-from geotrigger.api.security import IngestKey
+from geotrigger.api.security import OutcomesKey
 from geotrigger.api.service import Service
 from geotrigger.pings.parse import parse_timestamp
-from geotrigger.store.outcomes import record_outcome
+from geotrigger.store.outcomes import RecordedOutcome, record_outcome
 
 router = APIRouter(tags=["outcomes"])
 MAX_BODY_BYTES = 8 * 1024
@@ -45,7 +47,7 @@ OUTCOME_SCHEMA: dict[str, Any] = {
     },
     responses={201: {"description": "recorded"}, 200: {"description": "recorded before"}},
 )
-async def post_outcome(moment_id: str, request: Request, key: IngestKey) -> Any:
+async def post_outcome(moment_id: str, request: Request, key: OutcomesKey) -> Any:
     service: Service = request.app.state.service
     body = decode_json(await read_body(request, MAX_BODY_BYTES))
     if not isinstance(body, dict):
@@ -56,15 +58,19 @@ async def post_outcome(moment_id: str, request: Request, key: IngestKey) -> Any:
         if not isinstance(body["at"], str):
             raise HTTPException(400, "'at' must be an ISO 8601 time with an offset")
         at = parse_timestamp(body["at"])
-    with service.durable.engine.begin() as conn:
-        recorded = record_outcome(
-            conn,
-            moment_id=moment_id,
-            kind=str(body.get("kind")),
-            at=at,
-            data=body.get("data", {}),
-            now=now,
-        )
+
+    def record() -> RecordedOutcome:
+        with service.durable.engine.begin() as conn:
+            return record_outcome(
+                conn,
+                moment_id=moment_id,
+                kind=str(body.get("kind")),
+                at=at,
+                data=body.get("data", {}),
+                now=now,
+            )
+
+    recorded = await run_in_threadpool(record)
     return json_response(
         {
             "moment_id": recorded.moment_id,

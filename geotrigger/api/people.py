@@ -4,7 +4,9 @@ and the decisions made for them (explain).
 * ``PUT /v1/consumers/{id}`` — the profile as in a consumers file (devices, consent,
   affinities, dayparts, segments, traits, time zone); ``admin``.
 * ``PUT /v1/consumers/{id}/consent/{purpose}`` ``{"given": false}`` — ``admin``; the next
-  decision already sees it (the ingesting engine reloads consumers on every change made here).
+  decision already sees it (the ingesting engine reloads consumers on every change made here),
+  and moments of theirs still queued for delivery are not sent. A purpose the rules do not
+  know and the profile does not hold is refused (a typo must not leave consent as it was).
 * ``DELETE /v1/consumers/{id}`` — everything stored about them; ``admin``.
 * ``GET /v1/consumers/{id}/decisions?since=&until=`` — each decision with its outcome, the gate
   or condition that decided and the reason in plain words; ``read``.
@@ -16,13 +18,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_response, read_body
 from geotrigger.api.security import AdminKey, ReadKey
 from geotrigger.api.service import Service
+from geotrigger.consumers.profile import LOCATION_MARKETING
 from geotrigger.consumers.record import build_consumer
 from geotrigger.store import consumers as repo
 from geotrigger.store.decisions import load_decisions
+from geotrigger.store.deliveries import cancel_pending
 
 router = APIRouter(tags=["consumers"])
 
@@ -39,6 +44,9 @@ PROFILE_SCHEMA: dict[str, Any] = {
     },
 }
 MAX_PROFILE_BYTES = 64 * 1024
+# Purposes a consent change may name: those the rules check, and any the profile already
+# holds (so that a misspelt purpose is refused instead of leaving the real one as it was).
+KNOWN_PURPOSES = frozenset({LOCATION_MARKETING})
 
 
 def _service(request: Request) -> Service:
@@ -67,10 +75,15 @@ async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any
     if consumer is None:
         told = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
         raise HTTPException(400, f"consumer {consumer_id!r}: {told}")
-    with service.durable.engine.begin() as conn:
-        existed = repo.load_consumer(conn, consumer_id=consumer_id) is not None
-        repo.save_consumer(conn, consumer=consumer, now=datetime.now(UTC))
-    service.ingestor.refresh()
+
+    def save() -> bool:
+        with service.durable.engine.begin() as conn:
+            existed = repo.load_consumer(conn, consumer_id=consumer_id) is not None
+            repo.save_consumer(conn, consumer=consumer, now=datetime.now(UTC))
+        service.ingestor.refresh()
+        return existed
+
+    existed = await run_in_threadpool(save)
     return json_response({"id": consumer_id, "created": not existed}, status_code=200)
 
 
@@ -98,22 +111,45 @@ async def put_consent(consumer_id: str, purpose: str, request: Request, key: Adm
     given = body.get("given") if isinstance(body, dict) else None
     if not isinstance(given, bool):
         raise HTTPException(400, 'the body must be {"given": true} or {"given": false}')
-    with service.durable.engine.begin() as conn:
-        found = repo.set_consent(
-            conn, consumer_id=consumer_id, purpose=purpose, given=given, now=datetime.now(UTC)
-        )
+
+    def change() -> tuple[bool, int]:
+        now = datetime.now(UTC)
+        with service.durable.engine.begin() as conn:
+            held = repo.load_consumer(conn, consumer_id=consumer_id)
+            if held is None:
+                return False, 0
+            if purpose not in KNOWN_PURPOSES and purpose not in held.consent:
+                known = ", ".join(sorted(KNOWN_PURPOSES | set(held.consent)))
+                raise HTTPException(400, f"unknown purpose {purpose!r}: one of {known}")
+            repo.set_consent(conn, consumer_id=consumer_id, purpose=purpose, given=given, now=now)
+            stopped = 0
+            if not given and purpose == LOCATION_MARKETING:  # what is queued is not sent
+                stopped = cancel_pending(
+                    conn, consumer_id=consumer_id, reason="consent withdrawn", now=now
+                )
+        service.ingestor.refresh()
+        return True, stopped
+
+    found, stopped = await run_in_threadpool(change)
     if not found:
         raise HTTPException(404, f"no consumer {consumer_id!r}")
-    service.ingestor.refresh()
-    return json_response({"id": consumer_id, "purpose": purpose, "given": given})
+    answer: dict[str, Any] = {"id": consumer_id, "purpose": purpose, "given": given}
+    if stopped:
+        answer["moments_stopped"] = stopped
+    return json_response(answer)
 
 
 @router.delete("/v1/consumers/{consumer_id}", summary="Erase a consumer and all about them")
 async def delete_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
     service = _service(request)
-    with service.durable.engine.begin() as conn:
-        deleted = repo.erase_consumer(conn, consumer_id=consumer_id)
-    service.ingestor.refresh()
+
+    def erase() -> dict[str, int]:
+        with service.durable.engine.begin() as conn:
+            deleted = repo.erase_consumer(conn, consumer_id=consumer_id)
+        service.ingestor.refresh()
+        return deleted
+
+    deleted = await run_in_threadpool(erase)
     if not any(deleted.values()):
         raise HTTPException(404, f"nothing is stored about consumer {consumer_id!r}")
     return json_response({"id": consumer_id, "deleted": deleted})
@@ -134,8 +170,12 @@ async def get_decisions(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(400, f"{name} needs a time zone (e.g. 2026-06-12T09:00:00Z)")
-    with service.durable.engine.connect() as conn:
-        records = load_decisions(conn, consumer_id=consumer_id, start=since, end=until)
+
+    def load() -> list[dict[str, Any]]:
+        with service.durable.engine.connect() as conn:
+            return load_decisions(conn, consumer_id=consumer_id, start=since, end=until)
+
+    records = await run_in_threadpool(load)
     return json_response(
         {
             "consumer_id": consumer_id,

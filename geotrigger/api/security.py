@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -40,10 +40,12 @@ def presented_key(request: Request) -> str | None:
     return request.query_params.get("key") or None
 
 
-def require(scope: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
-    """A dependency: the caller's key, which must hold ``scope`` and be within its rate."""
+def require(scope: Scope) -> Callable[[Request], ApiKey]:
+    """A dependency: the caller's key, which must hold ``scope`` and be within its rate. A
+    plain function, so that the server runs it in a worker thread: a key not yet cached is a
+    database query, the shared limiter a Redis call, neither on the event loop."""
 
-    async def dependency(request: Request) -> ApiKey:
+    def dependency(request: Request) -> ApiKey:
         service: Service = request.app.state.service
         text = presented_key(request)
         key = service.keys.get(text) if text else None
@@ -71,3 +73,4 @@ def require(scope: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
 IngestKey = Annotated[ApiKey, Depends(require(Scope.INGEST))]
 AdminKey = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]
+OutcomesKey = Annotated[ApiKey, Depends(require(Scope.OUTCOMES))]

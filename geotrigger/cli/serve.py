@@ -1,8 +1,10 @@
 """``geotrigger serve``: the HTTP API on a database (``--examples``: with the shipped places,
 moments and consumers applied and a key to try it with, as ``make run`` does).
 
-Request logs are off: a URL can carry an API key (``?key=``, as Traccar Client sends it) and
-the bodies carry positions. The metrics (``/metrics``) count requests by route and status.
+One API process per database (the second refuses to start): the engine holds device state
+between batches. Request logs are off: a URL can carry an API key (``?key=``, as Traccar
+Client sends it) and the bodies carry positions. The metrics (``/metrics``) count requests by
+route and status.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from geotrigger.auth import Scope
 from geotrigger.cli.db import database_url
 from geotrigger.config import load_settings
 from geotrigger.consumers import load_consumers
+from geotrigger.errors import ConfigError
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import read_rule_files
 from geotrigger.store import api_keys, migrations
 from geotrigger.store import consumers as consumers_repo
 from geotrigger.store.database import shown, transaction
+from geotrigger.store.locks import try_lock
 from geotrigger.store.places import apply_places, load_places
 from geotrigger.store.rule_sets import save_rule_set
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_KEY_NAME = "examples (geotrigger serve --examples)"
+INGEST_LOCK = "geotrigger-ingest"
 
 
 def register(subparsers: Any) -> None:
@@ -63,13 +68,22 @@ def run(args: argparse.Namespace) -> int:
     if key is not None:
         print(example_text(base, key), flush=True)
     try:
-        uvicorn.run(
-            create_app(service),
-            host=args.host,
-            port=args.port,
-            access_log=False,
-            log_level="warning",
-        )
+        # The engine keeps device state in memory between batches and serialises them under
+        # its own lock: one ingesting process per database, or two would decide the same
+        # devices from different states.
+        with try_lock(service.durable.engine, INGEST_LOCK) as taken:
+            if not taken:
+                raise ConfigError(
+                    f"another geotrigger serve is already ingesting into {shown(url)}: "
+                    "one API process per database"
+                )
+            uvicorn.run(
+                create_app(service),
+                host=args.host,
+                port=args.port,
+                access_log=False,
+                log_level="warning",
+            )
     finally:
         service.close()
     return 0
@@ -96,7 +110,7 @@ def prepare_examples(url: str) -> str:
         _, full_key = api_keys.create_key(
             conn,
             name=EXAMPLE_KEY_NAME,
-            scopes=frozenset({Scope.INGEST, Scope.READ, Scope.ADMIN}),
+            scopes=frozenset(Scope),
             now=now,
         )
     return full_key
@@ -116,7 +130,7 @@ def example_text(base: str, key: str) -> str:
     first = ping % ("p1", "60.1686", "24.9412", "$((now-20))")
     second = ping % ("p2", "60.1687", "24.9413", "$now")
     return f"""
-An API key for trying it (shown once; scopes ingest, read, admin):
+An API key for trying it (shown once; every scope):
 
   export GEOTRIGGER_KEY={key}
 

@@ -89,9 +89,8 @@ def _as_float(value: object, label: str, where: Where | None) -> float:
             return float(value)
         except ValueError:
             pass
-    shown = repr(value)
-    shown = shown if len(shown) <= 40 else shown[:37] + "..."
-    raise PingError(f"field {label!r}: expected a number, got {shown}", where=where)
+    # the value is not quoted: it may be a coordinate
+    raise PingError(f"field {label!r}: expected a number, got {type(value).__name__}", where=where)
 
 
 def _optional_number(record: Mapping[str, Any], name: str, where: Where | None) -> float | None:

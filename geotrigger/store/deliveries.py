@@ -341,3 +341,23 @@ def _utc(at: dt.datetime) -> dt.datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("times must be timezone-aware")
     return at.astimezone(dt.UTC)
+
+
+def cancel_pending(conn: Connection, *, consumer_id: str, reason: str, now: dt.datetime) -> int:
+    """Stop every delivery of ``consumer_id``'s moments not yet made: their outbox rows and
+    delivery rows still pending become ``expired`` with ``reason`` (consent withdrawn: what
+    was queued is not sent afterwards). The outbox rows stopped. The caller owns the
+    transaction; a relay that already holds a claim records nothing over it (its claim no
+    longer matches)."""
+    theirs = select(moments.c.id).where(moments.c.consumer_id == consumer_id)
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.moment_id.in_(theirs), deliveries.c.status == PENDING)
+        .values(status=EXPIRED, last_error=reason, next_attempt_at=_utc(now))
+    )
+    stopped = conn.execute(
+        update(outbox)
+        .where(outbox.c.moment_id.in_(theirs), outbox.c.status == PENDING)
+        .values(status=EXPIRED, last_error=reason, updated_at=_utc(now))
+    )
+    return int(stopped.rowcount or 0)

@@ -247,3 +247,70 @@ def test_outcomes_of_a_fired_moment_are_recorded_once_each(api: Api) -> None:
     unknown = api.post("/v1/moments/" + "0" * 32 + "/outcomes", api.key, json={"kind": "opened"})
     assert unknown.status_code == 404
     assert api.post(path, api.read_only, json={"kind": "opened"}).status_code == 403
+
+
+def test_a_misspelt_purpose_is_refused_and_withdrawal_stops_queued_moments(api: Api) -> None:
+    consumer_id, device = _consumer(api)
+    body = api.post("/v1/pings", api.key, json=_walk_in(device, "queued")).json()
+    [moment] = body["results"][1]["moments"]
+    typo = api.put(
+        f"/v1/consumers/{consumer_id}/consent/location-marketing", api.key, json={"given": False}
+    )
+    assert typo.status_code == 400 and "location_marketing" in typo.json()["error"]
+    withdrawn = api.put(
+        f"/v1/consumers/{consumer_id}/consent/location_marketing", api.key, json={"given": False}
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["moments_stopped"] == 1
+    from sqlalchemy import select
+
+    from geotrigger.store.tables import outbox
+
+    with api.service.durable.engine.connect() as conn:
+        status, reason = conn.execute(
+            select(outbox.c.status, outbox.c.last_error).where(outbox.c.moment_id == moment["id"])
+        ).one()
+    assert (status, reason) == ("expired", "consent withdrawn")
+
+
+def test_overland_without_a_device_id_is_refused_so_the_app_keeps_the_batch(api: Api) -> None:
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [STOCKMANN[1], STOCKMANN[0]]},
+        "properties": {"timestamp": datetime.now(UTC).isoformat(), "device_id": ""},
+    }
+    answer = api.post("/v1/overland", api.key, json={"locations": [feature]})
+    assert answer.status_code == 400 and "Device ID" in answer.json()["error"]
+
+
+def test_an_ingest_key_cannot_report_outcomes(api: Api) -> None:
+    _, device = _consumer(api)
+    body = api.post("/v1/pings", api.key, json=_walk_in(device, "scope")).json()
+    [moment] = body["results"][1]["moments"]
+    path = f"/v1/moments/{moment['id']}/outcomes"
+    assert api.post(path, api.slow, json={"kind": "converted"}).status_code == 403
+
+
+def test_health_answers_while_a_batch_is_decided(api: Api) -> None:
+    import threading
+
+    lat, lon = STOCKMANN
+    now = time.time()
+    batch = [
+        {"device_id": f"busy-{i}", "lat": lat, "lon": lon, "timestamp": now - 1, "accuracy_m": 5}
+        for i in range(1000)
+    ]
+    done = threading.Event()
+
+    def post() -> None:
+        api.post("/v1/pings", api.key, json=batch)
+        done.set()
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    time.sleep(0.05)
+    started = time.perf_counter()
+    assert api.get("/healthz").status_code == 200
+    waited = time.perf_counter() - started
+    busy = not done.is_set()
+    worker.join(30)
+    assert not busy or waited < 0.1  # the event loop is not held by the batch

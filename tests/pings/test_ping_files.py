@@ -41,7 +41,7 @@ def test_jsonl_keeps_going_past_bad_lines(tmp_path: Path) -> None:
         (7, RejectReason.MALFORMED),
     ]
     assert bad[0].detail == "missing field 'timestamp'"
-    assert bad[1].detail == "field 'lat': expected a number, got 'x'"
+    assert bad[1].detail == "field 'lat': expected a number, got str"
     assert bad[1].device_id == "d1"
     assert bad[2].detail.startswith("not valid JSON")
     assert bad[3].detail.startswith("not valid JSON")
@@ -67,7 +67,7 @@ def test_csv_with_signals_and_empty_cells(tmp_path: Path) -> None:
     )
     assert (second.accuracy_m, second.speed_mps, dict(second.signals)) == (None, 1.5, {})
     assert isinstance(bad_lat, Rejection) and bad_lat.line == 4
-    assert "field 'lat': expected a number, got 'sixty'" in bad_lat.detail
+    assert "field 'lat': expected a number, got str" in bad_lat.detail
     assert isinstance(short, Rejection) and short.detail == "expected 7 cells, got 2"
 
 
