@@ -64,6 +64,8 @@ EVENT_TYPE = "moment.fired"
 USER_AGENT = f"geotrigger/{__version__} (webhooks)"
 DEFAULT_LEASE_S = 300.0  # a dead worker's deliveries come back after this
 RETRY_STATUSES = frozenset({408, 429})
+# Less time than this before a moment expires: it is not sent (it could only arrive late).
+MIN_SEND_S = 1.0
 
 
 def wall_clock() -> datetime:
@@ -282,17 +284,23 @@ class Relay:
         destination = self.destinations[claim.destination]
         moment = claim.moment
         now = self.clock()
-        if moment.expires_at <= now:
+        left_s = (moment.expires_at - now).total_seconds()
+        if left_s < MIN_SEND_S:  # it could only arrive late: perishable, so never
             outcome = Outcome(
                 status=EXPIRED, attempted=False, at=now, error="expired before it was sent"
             )
         else:
-            answer = self._post(destination, moment, now)
+            answer = self._post(destination, moment, now, min(destination.timeout_s, left_s))
             outcome = self._judge(claim, destination, answer)
         self._log(claim, outcome)
         return outcome
 
-    def _post(self, destination: Destination, moment: Moment, now: datetime) -> _Answer:
+    def _post(
+        self, destination: Destination, moment: Moment, now: datetime, timeout_s: float
+    ) -> _Answer:
+        """POST the moment, waiting at most ``timeout_s`` for each of connecting and the
+        answer's first bytes (no later than the moment's expiry); the answer's body is never
+        read (``stream``), so a receiver that trickles a body cannot hold the relay."""
         body = moment_body(moment)
         headers = {
             "Content-Type": "application/json",
@@ -304,11 +312,12 @@ class Relay:
                 destination.url,
                 data=body,
                 headers=headers,
-                timeout=destination.timeout_s,
+                timeout=timeout_s,
                 allow_redirects=False,
+                stream=True,
             )
         except requests.Timeout:
-            return _Answer(error=f"no answer within {destination.timeout_s:g} s")
+            return _Answer(error=f"no answer within {timeout_s:g} s")
         except requests.ConnectionError:
             return _Answer(error="connection failed")
         except requests.RequestException as exc:  # its text may quote the URL: the kind only
