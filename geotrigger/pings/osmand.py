@@ -25,21 +25,30 @@ fix is on a whole second), so a fix sent again is a duplicate.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
+from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.pings.fields import (
+    as_utc,
+    epoch_text,
+    known_accuracy,
+    known_speed,
+    malformed,
+    optional_number,
+    required_number,
+    shown,
+    signals,
+    text_id,
+    utc_from_epoch_or_milliseconds,
+)
 
 KNOTS_TO_MPS = 1852.0 / 3600.0
-MILLISECONDS_FROM = 1e11  # an epoch value this large or larger is in milliseconds
 
-_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
 _fromisoformat = datetime.fromisoformat
-_fromtimestamp = datetime.fromtimestamp
 _LOCATION_PARAMS = ("id", "deviceid", "lat", "lon", "location", "timestamp")
 _NO_DEVICE_PARAM = "no device id: add id=<device> (Traccar Client's Device identifier)"
 _NO_DEVICE_JSON = (
@@ -69,11 +78,11 @@ def parse_osmand(params: Mapping[str, str], body: Any | None) -> list[Ping | Rej
 def _from_params(params: Mapping[str, str]) -> Ping | Rejection:
     device = (params.get("id") or params.get("deviceid") or "").strip()
     if not device:
-        return _rejected(_NO_DEVICE_PARAM)
+        return malformed(_NO_DEVICE_PARAM)
     try:
         return _param_ping(params, device)
     except PingError as exc:
-        return _rejected(exc.reason, device)
+        return malformed(exc.reason, device)
 
 
 def _param_ping(params: Mapping[str, str], device: str) -> Ping:
@@ -83,7 +92,7 @@ def _param_ping(params: Mapping[str, str], device: str) -> Ping:
     heading = _param_number(params, "bearing")
     if heading is None:
         heading = _param_number(params, "heading")
-    signals = _signals(_param_number(params, "batt"), _param_number(params, "altitude"), heading)
+    found = signals(_param_number(params, "batt"), _param_number(params, "altitude"), heading)
     return _build(
         device,
         lat,
@@ -91,14 +100,14 @@ def _param_ping(params: Mapping[str, str], device: str) -> Ping:
         timestamp,
         _param_number(params, "accuracy"),
         knots * KNOTS_TO_MPS if knots is not None else None,
-        signals,
+        found,
     )
 
 
 def _param_position(params: Mapping[str, str]) -> tuple[float, float]:
     """``(lat, lon)`` from ``lat`` and ``lon``, else from ``location=<lat>,<lon>``."""
     if params.get("lat") or params.get("lon"):
-        return _param_required(params, "lat"), _param_required(params, "lon")
+        return required_number(params.get("lat"), "lat"), required_number(params.get("lon"), "lon")
     location = params.get("location")
     if not location:
         raise PingError("fields 'lat' and 'lon' (or 'location=<lat>,<lon>') are missing")
@@ -111,22 +120,9 @@ def _param_position(params: Mapping[str, str]) -> tuple[float, float]:
     raise PingError("field 'location': expected two numbers, '<lat>,<lon>'")
 
 
-def _param_required(params: Mapping[str, str], name: str) -> float:
-    number = _param_number(params, name)
-    if number is None:
-        raise PingError(f"field {name!r} is missing")
-    return number
-
-
 def _param_number(params: Mapping[str, str], name: str) -> float | None:
     """A numeric parameter; None when absent or empty. The value is never quoted."""
-    text = params.get(name)
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise PingError(f"field {name!r}: expected a number") from None
+    return optional_number(params.get(name), name)
 
 
 # --- the JSON body of Traccar Client 9 ----------------------------------------------------
@@ -144,17 +140,17 @@ def _from_json(body: Any, params: Mapping[str, str]) -> list[Ping | Rejection]:
         locations, labelled = location, True
     else:
         raise PingError("Traccar Client: the JSON body has no 'location' object")
-    device = _text(body.get("device_id")) or _text(params.get("id") or params.get("deviceid"))
+    device = text_id(body.get("device_id")) or text_id(params.get("id") or params.get("deviceid"))
     out: list[Ping | Rejection] = []
     for index, item in enumerate(locations):
         prefix = f"location[{index}]: " if labelled else ""
         if device is None:
-            out.append(_rejected(prefix + _NO_DEVICE_JSON))
+            out.append(malformed(prefix + _NO_DEVICE_JSON))
             continue
         try:
             out.append(_json_ping(item, device))
         except PingError as exc:
-            out.append(_rejected(prefix + exc.reason, device))
+            out.append(malformed(prefix + exc.reason, device))
     return out
 
 
@@ -165,11 +161,11 @@ def _json_ping(location: object, device: str) -> Ping:
     coords = location.get("coords")
     if not isinstance(coords, Mapping):
         raise PingError("field 'location.coords' is missing or not an object")
-    lat = _json_required(coords, "latitude")
-    lon = _json_required(coords, "longitude")
+    lat = required_number(coords.get("latitude"), "location.coords.latitude")
+    lon = required_number(coords.get("longitude"), "location.coords.longitude")
     battery = location.get("battery")
     level = _json_number(battery, "level", "battery") if isinstance(battery, Mapping) else None
-    signals = _signals(
+    found = signals(
         level * 100.0 if level is not None and level >= 0.0 else None,
         _json_number(coords, "altitude"),
         _json_number(coords, "heading"),
@@ -181,42 +177,13 @@ def _json_ping(location: object, device: str) -> Ping:
         timestamp,
         _json_number(coords, "accuracy"),
         _json_number(coords, "speed"),
-        signals,
+        found,
     )
-
-
-def _json_required(coords: Mapping[str, Any], name: str) -> float:
-    number = _json_number(coords, name)
-    if number is None:
-        raise PingError(f"field 'location.coords.{name}' is missing")
-    return number
 
 
 def _json_number(record: Mapping[str, Any], name: str, parent: str = "coords") -> float | None:
     """A JSON number (or numeric string); None when missing. The value is never quoted."""
-    value = record.get(name)
-    if type(value) is float:
-        return value
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise PingError(
-        f"field 'location.{parent}.{name}': expected a number, got {type(value).__name__}"
-    )
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+    return optional_number(record.get(name), f"location.{parent}.{name}")
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -227,46 +194,24 @@ def _timestamp(value: object, name: str) -> datetime:
     if value is None or value == "":
         raise PingError(f"field {name!r} is missing")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_epoch(float(value), name)
+        return utc_from_epoch_or_milliseconds(float(value), name)
     if not isinstance(value, str):
         raise PingError(f"field {name!r}: expected a time, got {type(value).__name__}")
     text = value.strip()
     try:
-        return _from_epoch(float(text), name)
+        return utc_from_epoch_or_milliseconds(float(text), name)
     except ValueError:
         pass
     try:
         parsed = _fromisoformat(text)
     except ValueError:
         raise PingError(
-            f"field {name!r}: {_shown(value)} is neither epoch seconds or milliseconds, "
+            f"field {name!r}: {shown(value)} is neither epoch seconds or milliseconds, "
             "ISO 8601 nor 'yyyy-MM-dd HH:mm:ss'"
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
-
-
-def _from_epoch(number: float, name: str) -> datetime:
-    seconds = number / 1000.0 if abs(number) >= MILLISECONDS_FROM else number
-    try:
-        return _fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise PingError(f"field {name!r}: epoch value {number:g} is out of range") from None
-
-
-def _signals(
-    battery_pct: float | None, altitude_m: float | None, heading_deg: float | None
-) -> MappingProxyType[str, float]:
-    """Battery, altitude and heading, each left out when unknown or out of range."""
-    signals: dict[str, float] = {}
-    if battery_pct is not None and 0.0 <= battery_pct <= 100.0:
-        signals["battery_pct"] = round(battery_pct, 6)
-    if altitude_m is not None and math.isfinite(altitude_m):
-        signals["altitude_m"] = altitude_m
-    if heading_deg is not None and 0.0 <= heading_deg <= 360.0:
-        signals["heading_deg"] = heading_deg
-    return MappingProxyType(signals) if signals else _NO_SIGNALS
+    return as_utc(parsed)
 
 
 def _build(
@@ -276,7 +221,7 @@ def _build(
     timestamp: datetime,
     accuracy: float | None,
     speed: float | None,
-    signals: MappingProxyType[str, float],
+    found: MappingProxyType[str, float],
 ) -> Ping:
     epoch = timestamp.timestamp()
     return trusted_ping(
@@ -285,23 +230,9 @@ def _build(
         lon,
         timestamp,
         epoch,
-        f"osmand:{device}:{_epoch_text(epoch)}",
-        accuracy if accuracy is not None and accuracy > 0.0 else None,
-        speed if speed is not None and speed >= 0.0 and math.isfinite(speed) else None,
+        f"osmand:{device}:{epoch_text(epoch)}",
+        known_accuracy(accuracy),
+        known_speed(speed),
         None,
-        signals,
+        found,
     )
-
-
-def _rejected(detail: str, device: str | None = None) -> Rejection:
-    return Rejection(reason=RejectReason.MALFORMED, detail=detail, device_id=device)
-
-
-def _epoch_text(seconds: float) -> str:
-    """Epoch seconds without a trailing '.0' on a whole second."""
-    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -26,18 +26,27 @@ The ping id is ``overland:<device>:<timestamp>`` with the timestamp in UTC
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
+from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.pings.fields import (
+    as_utc,
+    is_number,
+    json_number,
+    known_accuracy,
+    known_speed,
+    malformed,
+    shown,
+    signals,
+    text_id,
+)
 
 OVERLAND_REPLY: Final[dict[str, str]] = {"result": "ok"}  # what the app waits for; never mutate
 
-_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
 _fromisoformat = datetime.fromisoformat
 _NO_DEVICE = (
     "field 'properties.device_id' is empty: set a Device ID in Overland's settings "
@@ -69,42 +78,28 @@ def parse_overland(body: Any) -> list[Ping | Rejection]:
 def _feature(feature: object, prefix: str) -> Ping | Rejection | None:
     """The point's Ping, a Rejection naming what is wrong, or None for a non-fix feature."""
     if not isinstance(feature, Mapping):
-        return _rejected(f"{prefix}expected a GeoJSON Feature object, got {type(feature).__name__}")
+        return malformed(f"{prefix}expected a GeoJSON Feature object, got {type(feature).__name__}")
     if feature.get("type") != "Feature":
-        return _rejected(
-            f"{prefix}field 'type' must be 'Feature', got {_shown(feature.get('type'))}"
+        return malformed(
+            f"{prefix}field 'type' must be 'Feature', got {shown(feature.get('type'))}"
         )
     properties = feature.get("properties")
     if not isinstance(properties, Mapping):
-        return _rejected(f"{prefix}field 'properties' is missing or not an object")
+        return malformed(f"{prefix}field 'properties' is missing or not an object")
     if properties.get("action"):
         return None  # a visit or an app event: tracking stats, not a fix
-    device = _device(properties.get("device_id"))
+    device = text_id(properties.get("device_id"))
     if device is None:
-        return _rejected(prefix + _NO_DEVICE)
+        return malformed(prefix + _NO_DEVICE)
     try:
         return _ping(feature, properties, device)
     except PingError as exc:
-        return _rejected(prefix + exc.reason, device)
-
-
-def _rejected(detail: str, device: str | None = None) -> Rejection:
-    return Rejection(reason=RejectReason.MALFORMED, detail=detail, device_id=device)
-
-
-def _device(value: object) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+        return malformed(prefix + exc.reason, device)
 
 
 def _ping(feature: Mapping[str, Any], properties: Mapping[str, Any], device: str) -> Ping:
     timestamp = _timestamp(properties.get("timestamp"))
     lon, lat = _point(feature.get("geometry"))
-    accuracy = _number(properties, "horizontal_accuracy")
-    speed = _number(properties, "speed")
     return trusted_ping(
         device,
         lat,
@@ -112,8 +107,8 @@ def _ping(feature: Mapping[str, Any], properties: Mapping[str, Any], device: str
         timestamp,
         timestamp.timestamp(),
         f"overland:{device}:{timestamp.isoformat().replace('+00:00', 'Z')}",
-        accuracy if accuracy is not None and accuracy > 0.0 else None,
-        speed if speed is not None and speed >= 0.0 and math.isfinite(speed) else None,
+        known_accuracy(_number(properties, "horizontal_accuracy")),
+        known_speed(_number(properties, "speed")),
         None,
         _signals(properties),
     )
@@ -129,10 +124,10 @@ def _timestamp(value: object) -> datetime:
     try:
         parsed = _fromisoformat(value)
     except ValueError:
-        raise PingError(f"field 'properties.timestamp': {_shown(value)} is not ISO 8601") from None
+        raise PingError(f"field 'properties.timestamp': {shown(value)} is not ISO 8601") from None
     if parsed.tzinfo is None:
-        raise PingError(f"field 'properties.timestamp': {_shown(value)} has no time zone")
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+        raise PingError(f"field 'properties.timestamp': {shown(value)} has no time zone")
+    return as_utc(parsed)
 
 
 def _point(geometry: object) -> tuple[float, float]:
@@ -141,46 +136,28 @@ def _point(geometry: object) -> tuple[float, float]:
         raise PingError("field 'geometry' is missing or not an object")
     kind = geometry.get("type")
     if kind != "Point":
-        raise PingError(f"geometry type {_shown(kind)} is not a Point: only points are fixes")
+        raise PingError(f"geometry type {shown(kind)} is not a Point: only points are fixes")
     coordinates = geometry.get("coordinates")
     if not isinstance(coordinates, list | tuple) or len(coordinates) < 2:
         raise PingError("field 'geometry.coordinates': expected [lon, lat]")
     lon, lat = coordinates[0], coordinates[1]
-    if _is_number(lon) and _is_number(lat):
+    if is_number(lon) and is_number(lat):
         return float(lon), float(lat)
     raise PingError("field 'geometry.coordinates': expected two numbers, [lon, lat]")
 
 
 def _signals(properties: Mapping[str, Any]) -> MappingProxyType[str, float]:
-    """Battery, altitude and course, each left out when unknown or out of range."""
-    signals: dict[str, float] = {}
+    """Battery (0 to 1, as percent), altitude (unless its accuracy is negative) and course."""
     level = _number(properties, "battery_level")
-    if level is not None and 0.0 <= level <= 1.0:
-        signals["battery_pct"] = round(level * 100.0, 6)
     altitude = _number(properties, "altitude")
     vertical = _number(properties, "vertical_accuracy")
-    if altitude is not None and math.isfinite(altitude) and (vertical is None or vertical >= 0.0):
-        signals["altitude_m"] = altitude
-    course = _number(properties, "course")
-    if course is not None and 0.0 <= course <= 360.0:
-        signals["heading_deg"] = course
-    return MappingProxyType(signals) if signals else _NO_SIGNALS
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return signals(
+        level * 100.0 if level is not None else None,
+        altitude if vertical is None or vertical >= 0.0 else None,
+        _number(properties, "course"),
+    )
 
 
 def _number(properties: Mapping[str, Any], name: str) -> float | None:
     """A JSON number; None when missing or null; PingError naming the property otherwise."""
-    value = properties.get(name)
-    if value is None:
-        return None
-    if _is_number(value):
-        return float(value)
-    raise PingError(f"field 'properties.{name}': expected a number, got {type(value).__name__}")
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return json_number(properties.get(name), f"properties.{name}")

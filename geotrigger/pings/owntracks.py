@@ -28,20 +28,25 @@ duplicate rather than a second fix.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any, Final
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
+from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.pings.fields import (
+    epoch_text,
+    known_accuracy,
+    known_speed,
+    malformed,
+    optional_number,
+    required_number,
+    signals,
+    utc_from_epoch,
+)
 
 OWNTRACKS_REPLY: Final[list[Any]] = []  # the JSON reply: "nothing for you"; never mutate it
 
 _KMH_TO_MPS = 1 / 3.6
-_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
-_fromtimestamp = datetime.fromtimestamp
 _HOW_TO_NAME_THE_DEVICE = (
     "no device id: set Username and Device ID in the app (it sends them as the X-Limit-U and "
     "X-Limit-D headers), add ?u=<user>&d=<device> to the URL, or send a 'topic' of "
@@ -76,15 +81,15 @@ def _items(
     for index, message in enumerate(messages):
         prefix = f"message [{index}]: " if labelled else ""
         if not isinstance(message, Mapping) or not isinstance(message.get("_type"), str):
-            detail = f"{prefix}expected an OwnTracks object with a '_type'"
-            out.append(Rejection(reason=RejectReason.MALFORMED, detail=detail))
+            out.append(malformed(f"{prefix}expected an OwnTracks object with a '_type'"))
             continue
         kind = message["_type"]
         if kind == "location":
             out.append(_location(message, request_device, prefix))
         elif kind == "encrypted":
-            detail = f"{prefix}the message is encrypted: turn off the app's encryption key"
-            out.append(Rejection(reason=RejectReason.MALFORMED, detail=detail))
+            out.append(
+                malformed(f"{prefix}the message is encrypted: turn off the app's encryption key")
+            )
     return out
 
 
@@ -116,84 +121,36 @@ def _location(
 ) -> Ping | Rejection:
     device = request_device or _message_device(message)
     if device is None:
-        return Rejection(reason=RejectReason.MALFORMED, detail=prefix + _HOW_TO_NAME_THE_DEVICE)
+        return malformed(prefix + _HOW_TO_NAME_THE_DEVICE)
     try:
         return _ping(message, device)
     except PingError as exc:
-        return Rejection(
-            reason=RejectReason.MALFORMED, detail=prefix + exc.reason, device_id=device
-        )
+        return malformed(prefix + exc.reason, device)
 
 
 def _ping(message: Mapping[str, Any], device: str) -> Ping:
     seconds = _required(message, "tst")
-    timestamp = _from_epoch(seconds)
+    timestamp = utc_from_epoch(seconds, "tst")
     lat = _required(message, "lat")
     lon = _required(message, "lon")
-    accuracy = _optional(message, "acc")
     velocity = _optional(message, "vel")
-    speed = velocity * _KMH_TO_MPS if velocity is not None and velocity >= 0.0 else None
     return trusted_ping(
         device,
         lat,
         lon,
         timestamp,
         timestamp.timestamp(),
-        f"owntracks:{device}:{_epoch_text(seconds)}",
-        accuracy if accuracy is not None and accuracy > 0.0 else None,
-        speed if speed is not None and math.isfinite(speed) else None,
+        f"owntracks:{device}:{epoch_text(seconds)}",
+        known_accuracy(_optional(message, "acc")),
+        known_speed(velocity * _KMH_TO_MPS if velocity is not None else None),
         None,
-        _signals(message),
+        signals(_optional(message, "batt"), _optional(message, "alt"), _optional(message, "cog")),
     )
 
 
-def _signals(message: Mapping[str, Any]) -> MappingProxyType[str, float]:
-    """Battery, altitude and course, each left out when missing or out of range."""
-    signals: dict[str, float] = {}
-    battery = _optional(message, "batt")
-    if battery is not None and 0.0 <= battery <= 100.0:
-        signals["battery_pct"] = battery
-    altitude = _optional(message, "alt")
-    if altitude is not None and math.isfinite(altitude):
-        signals["altitude_m"] = altitude
-    course = _optional(message, "cog")
-    if course is not None and 0.0 <= course <= 360.0:
-        signals["heading_deg"] = course
-    return MappingProxyType(signals) if signals else _NO_SIGNALS
-
-
 def _required(message: Mapping[str, Any], name: str) -> float:
-    number = _optional(message, name)
-    if number is None:
-        raise PingError(f"field {name!r} is missing")
-    return number
+    return required_number(message.get(name), name)
 
 
 def _optional(message: Mapping[str, Any], name: str) -> float | None:
-    """A number or a numeric string; None when missing. The value is never quoted."""
-    value = message.get(name)
-    if type(value) is float:
-        return value
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise PingError(f"field {name!r}: expected a number, got {type(value).__name__}")
-
-
-def _from_epoch(seconds: float) -> datetime:
-    try:
-        return _fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        hint = " (milliseconds? OwnTracks sends seconds)" if abs(seconds) > 1e11 else ""
-        raise PingError(f"field 'tst': epoch value {seconds:g} is out of range{hint}") from None
-
-
-def _epoch_text(seconds: float) -> str:
-    """Epoch seconds as the app sent them: a whole number without a trailing '.0'."""
-    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
+    return optional_number(message.get(name), name)

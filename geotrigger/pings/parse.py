@@ -21,13 +21,20 @@ from typing import Any
 
 from geotrigger.errors import PingError, Where
 from geotrigger.model import Ping, trusted_ping
+from geotrigger.pings.fields import (
+    NO_SIGNALS,
+    known_speed,
+    number,
+    optional_number,
+    shown,
+    utc_from_epoch,
+)
 
 REQUIRED_FIELDS = ("device_id", "lat", "lon", "timestamp")
 OPTIONAL_FIELDS = ("id", "accuracy_m", "speed_mps", "consumer_id", "signals")
 
-_NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
 _fromisoformat = datetime.fromisoformat
-_fromtimestamp = datetime.fromtimestamp
+_INFINITY = math.inf
 
 
 def parse_timestamp(value: object, *, where: Where | None = None) -> datetime:
@@ -39,12 +46,12 @@ def parse_timestamp(value: object, *, where: Where | None = None) -> datetime:
             return _epoch_string(value, where)
         if parsed.tzinfo is None:
             raise PingError(
-                f"field 'timestamp': {value!r} has no time zone (add 'Z' or an offset)",
+                f"field 'timestamp': {shown(value)} has no time zone (add 'Z' or an offset)",
                 where=where,
             )
         return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_epoch(float(value), where)
+        return utc_from_epoch(float(value), "timestamp", where)
     raise PingError(
         f"field 'timestamp': expected an RFC 3339 string or epoch seconds, "
         f"got {type(value).__name__}",
@@ -57,47 +64,17 @@ def _epoch_string(value: str, where: Where | None) -> datetime:
         seconds = float(value)
     except ValueError:
         raise PingError(
-            f"field 'timestamp': {value!r} is neither RFC 3339 nor epoch seconds", where=where
+            f"field 'timestamp': {shown(value)} is neither RFC 3339 nor epoch seconds",
+            where=where,
         ) from None
-    return _from_epoch(seconds, where)
-
-
-def _from_epoch(seconds: float, where: Where | None) -> datetime:
-    try:
-        return _fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        hint = " (epoch milliseconds? seconds are expected)" if abs(seconds) > 1e11 else ""
-        raise PingError(
-            f"field 'timestamp': epoch value {seconds:g} is out of range{hint}", where=where
-        ) from None
+    return utc_from_epoch(seconds, "timestamp", where)
 
 
 def _number(record: Mapping[str, Any], name: str, where: Where | None) -> float:
     value = record.get(name)
-    if type(value) is float:  # the common case, first and cheapest
-        return value
     if value is None:
         raise PingError(f"missing field {name!r}", where=where)
-    return _as_float(value, name, where)
-
-
-def _as_float(value: object, label: str, where: Where | None) -> float:
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    # the value is not quoted: it may be a coordinate
-    raise PingError(f"field {label!r}: expected a number, got {type(value).__name__}", where=where)
-
-
-def _optional_number(record: Mapping[str, Any], name: str, where: Where | None) -> float | None:
-    value = record.get(name)
-    if value is None or value == "":
-        return None
-    return _number(record, name, where)
+    return number(value, name, where)
 
 
 def _text(record: Mapping[str, Any], name: str, where: Where | None) -> str | None:
@@ -115,12 +92,12 @@ def _signals(value: object, where: Where | None) -> dict[str, float]:
     # A null signal is "not measured this time", not an error; NaN or infinity is an error
     # (a threshold cannot be crossed by it, and JSON cannot store it).
     signals = {
-        str(name): _as_float(raw, f"signals.{name}", where)
+        str(name): number(raw, f"signals.{name}", where)
         for name, raw in value.items()
         if raw is not None
     }
-    for name, number in signals.items():
-        if not math.isfinite(number):
+    for name, reading in signals.items():
+        if not math.isfinite(reading):
             raise PingError(f"field 'signals.{name}': expected a finite number", where=where)
     return signals
 
@@ -156,13 +133,12 @@ def parse_ping(record: Mapping[str, Any], *, where: Where | None = None) -> Ping
         ping_id = _text(record, "id", where)
     accuracy = get("accuracy_m")
     if accuracy is not None and type(accuracy) is not float:
-        accuracy = _optional_number(record, "accuracy_m", where)
+        accuracy = optional_number(accuracy, "accuracy_m", where)
     speed = get("speed_mps")
-    if speed is not None:
+    if speed is not None and not (type(speed) is float and 0.0 <= speed < _INFINITY):
         if type(speed) is not float:
-            speed = _optional_number(record, "speed_mps", where)
-        if speed is not None and not (speed >= 0.0 and math.isfinite(speed)):
-            speed = None
+            speed = optional_number(speed, "speed_mps", where)
+        speed = known_speed(speed)  # -1 (what phones send), NaN: unknown
     consumer_id = get("consumer_id")
     if consumer_id is not None and type(consumer_id) is not str:
         consumer_id = _text(record, "consumer_id", where)
@@ -179,5 +155,5 @@ def parse_ping(record: Mapping[str, Any], *, where: Where | None = None) -> Ping
         accuracy,
         speed,
         consumer_id or None,
-        MappingProxyType(_signals(signals, where)) if signals else _NO_SIGNALS,
+        MappingProxyType(_signals(signals, where)) if signals else NO_SIGNALS,
     )
