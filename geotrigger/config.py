@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
 
@@ -187,6 +187,38 @@ def _section_from_env(section: str, obj: _T, env: Mapping[str, str]) -> _T:
         if raw is not None:
             changes[f.name] = _coerce(section, f.name, getattr(obj, f.name), raw)
     return replace(obj, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRule:
+    """What a numeric variable accepts: how its text is read, which values pass, and the words
+    for them in an error ("a positive number")."""
+
+    parse: Callable[[str], float | int]
+    accepts: Callable[[float], bool]
+    expected: str
+
+
+POSITIVE = NumberRule(float, lambda value: value > 0, "a positive number")
+NON_NEGATIVE = NumberRule(float, lambda value: value >= 0, "a number >= 0")
+COUNT = NumberRule(int, lambda value: value >= 1, "a whole number >= 1")
+
+
+def checked_number(variable: str, text: str, rule: NumberRule) -> float | int:
+    """``text``, the value of ``variable``, read by ``rule``; ConfigError naming the variable
+    and what it expects unless it is a finite number the rule accepts."""
+    try:
+        value = rule.parse(text.strip())
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and rule.accepts(value)):
+        raise ConfigError(f"{variable}={text!r}: expected {rule.expected}")
+    return value
+
+
+def names_list(text: str) -> list[str]:
+    """The names of a comma-separated variable (``a, b,,c``), in order, without blanks."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

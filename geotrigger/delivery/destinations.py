@@ -17,12 +17,12 @@ Domain code never reads the environment: callers pass it.
 from __future__ import annotations
 
 import binascii
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from geotrigger.config import COUNT, NON_NEGATIVE, POSITIVE, NumberRule, checked_number, names_list
 from geotrigger.delivery.signing import SECRET_PREFIX, secret_key
 from geotrigger.errors import ConfigError
 
@@ -68,7 +68,7 @@ def destination_names(environ: Mapping[str, str]) -> list[str]:
     ConfigError for a name that is not one (letters, digits, ``-`` and ``_``) or that is
     given twice (also as another spelling of the same variables: ``a-b`` and ``a_b``)."""
     raw = environ.get(WEBHOOKS_VARIABLE, "")
-    names = [part.strip() for part in raw.split(",") if part.strip()]
+    names = names_list(raw)
     seen: dict[str, str] = {}
     for name in names:
         if not _NAME.match(name) or len(name) > NAME_LENGTH:
@@ -93,17 +93,17 @@ def destinations_from_env(environ: Mapping[str, str]) -> list[Destination]:
 def destination(name: str, environ: Mapping[str, str]) -> Destination:
     """The destination ``name`` from its ``GEOTRIGGER_WEBHOOK_<NAME>_*`` variables."""
     defaults = Destination(name=name, url="", secret="")
-    max_attempts = _number(name, "max_attempts", environ, defaults.max_attempts, _COUNT)
+    max_attempts = _number(name, "max_attempts", environ, defaults.max_attempts, COUNT)
     return Destination(
         name=name,
         url=_url(name, environ),
         secret=_secret(name, environ),
         channels=_channels(name, environ),
-        timeout_s=float(_number(name, "timeout_s", environ, defaults.timeout_s, _POSITIVE)),
+        timeout_s=float(_number(name, "timeout_s", environ, defaults.timeout_s, POSITIVE)),
         max_attempts=int(max_attempts),
-        backoff_s=float(_number(name, "backoff_s", environ, defaults.backoff_s, _NON_NEGATIVE)),
+        backoff_s=float(_number(name, "backoff_s", environ, defaults.backoff_s, NON_NEGATIVE)),
         max_backoff_s=float(
-            _number(name, "max_backoff_s", environ, defaults.max_backoff_s, _NON_NEGATIVE)
+            _number(name, "max_backoff_s", environ, defaults.max_backoff_s, NON_NEGATIVE)
         ),
     )
 
@@ -151,28 +151,15 @@ def _secret(name: str, environ: Mapping[str, str]) -> str:
 
 def _channels(name: str, environ: Mapping[str, str]) -> frozenset[str]:
     raw = environ.get(variable(name, "channels"), "")
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
-
-
-# Number fields: (parse, accepted, what an accepted value is).
-_Check = tuple[Callable[[str], float | int], Callable[[float], bool], str]
-_POSITIVE: _Check = (float, lambda value: value > 0, "a positive number")
-_NON_NEGATIVE: _Check = (float, lambda value: value >= 0, "a number >= 0")
-_COUNT: _Check = (int, lambda value: value >= 1, "a whole number >= 1")
+    return frozenset(names_list(raw))
 
 
 def _number(
-    name: str, field_name: str, environ: Mapping[str, str], default: float, check: _Check
+    name: str, field_name: str, environ: Mapping[str, str], default: float, rule: NumberRule
 ) -> float | int:
+    """A number setting of destination ``name``; ``default`` when not set or blank."""
     var = variable(name, field_name)
     text = environ.get(var)
     if text is None or not text.strip():
         return default
-    parse, accepted, what = check
-    try:
-        value = parse(text.strip())
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and accepted(value)):
-        raise ConfigError(f"{var}={text!r}: expected {what}")
-    return value
+    return checked_number(var, text, rule)

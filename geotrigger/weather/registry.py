@@ -26,12 +26,12 @@ provider's name upper-cased with ``-`` as ``_`` (``open-meteo``: ``OPEN_METEO``)
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from geotrigger.config import COUNT, NON_NEGATIVE, POSITIVE, NumberRule, checked_number, names_list
 from geotrigger.errors import ConfigError, GeotriggerError
 from geotrigger.suggest import did_you_mean
 from geotrigger.weather.provider import ENTRY_POINT_GROUP, ProviderConfig, WeatherProvider
@@ -45,28 +45,16 @@ DEFAULT_SWEEP_INTERVAL_S = 600.0
 TEXT_FIELDS = ("base_url", "api_key", "user_agent")
 
 
-def _positive(value: float) -> bool:
-    return value > 0
-
-
-def _non_negative(value: float) -> bool:
-    return value >= 0
-
-
-# Number fields: (parse, accepted, what an accepted value is), as the HTTP client requires.
-_Check = tuple[Callable[[str], float | int], Callable[[float], bool], str]
-_POSITIVE: _Check = (float, _positive, "a positive number")
-_NON_NEGATIVE: _Check = (float, _non_negative, "a number >= 0")
-_COUNT: _Check = (int, lambda value: value >= 1, "a whole number >= 1")
-NUMBER_FIELDS: Mapping[str, _Check] = {
-    "connect_timeout_s": _POSITIVE,
-    "read_timeout_s": _POSITIVE,
-    "max_attempts": _COUNT,
-    "backoff_s": _NON_NEGATIVE,
-    "max_backoff_s": _NON_NEGATIVE,
-    "rate_per_s": _POSITIVE,
-    "breaker_failures": _COUNT,
-    "breaker_reset_s": _NON_NEGATIVE,
+# Number fields and what each accepts, as the HTTP client requires.
+NUMBER_FIELDS: Mapping[str, NumberRule] = {
+    "connect_timeout_s": POSITIVE,
+    "read_timeout_s": POSITIVE,
+    "max_attempts": COUNT,
+    "backoff_s": NON_NEGATIVE,
+    "max_backoff_s": NON_NEGATIVE,
+    "rate_per_s": POSITIVE,
+    "breaker_failures": COUNT,
+    "breaker_reset_s": NON_NEGATIVE,
 }
 
 
@@ -184,10 +172,10 @@ def provider_config(name: str, environ: Mapping[str, str]) -> ProviderConfig:
         shared = environ.get(SHARED_USER_AGENT_VARIABLE, "").strip()
         if shared:
             values["user_agent"] = shared
-    for field, check in NUMBER_FIELDS.items():
+    for field, rule in NUMBER_FIELDS.items():
         text = own.pop(field.upper(), None)
         if text is not None:
-            values[field] = _number(variable(name, field), text, check)
+            values[field] = checked_number(variable(name, field), text, rule)
     own.pop(INTERVAL_FIELD, None)
     options = {option.lower(): value for option, value in own.items()}
     _check_options(name, options)
@@ -232,17 +220,6 @@ def _own_variables(name: str, environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _number(name: str, text: str, check: _Check) -> float | int:
-    parse, accepted, what = check
-    try:
-        value = parse(text.strip())
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and accepted(value)):
-        raise ConfigError(f"{name}={text!r}: expected {what}")
-    return value
-
-
 def sweep_interval_s(name: str, environ: Mapping[str, str]) -> float:
     """How often a sweep reads provider ``name``: ``GEOTRIGGER_WEATHER_<NAME>_INTERVAL_S``
     seconds, :data:`DEFAULT_SWEEP_INTERVAL_S` when unset; ConfigError unless positive."""
@@ -250,7 +227,7 @@ def sweep_interval_s(name: str, environ: Mapping[str, str]) -> float:
     text = environ.get(name_of_variable)
     if text is None:
         return DEFAULT_SWEEP_INTERVAL_S
-    return float(_number(name_of_variable, text, _POSITIVE))
+    return float(checked_number(name_of_variable, text, POSITIVE))
 
 
 def enabled_providers(environ: Mapping[str, str]) -> list[str]:
@@ -258,7 +235,7 @@ def enabled_providers(environ: Mapping[str, str]) -> list[str]:
     allowed), in the order given; [] when unset or empty. ConfigError for a name no installed
     provider has, or one named twice."""
     text = environ.get(PROVIDERS_VARIABLE, "")
-    names = [part.strip() for part in text.split(",") if part.strip()]
+    names = names_list(text)
     installed = set(provider_names())
     seen: set[str] = set()
     for name in names:
