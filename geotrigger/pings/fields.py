@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import TypeGuard
 
 from geotrigger.errors import PingError, Where
 from geotrigger.model import Rejection, RejectReason
@@ -35,7 +36,7 @@ _fromtimestamp = datetime.fromtimestamp
 # --- numbers --------------------------------------------------------------------------------
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """Whether ``value`` is a JSON number (an int or a float, not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -76,7 +77,7 @@ def json_number(value: object, field: str) -> float | None:
     if value is None:
         return None
     if is_number(value):
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     raise PingError(f"field {field!r}: expected a number, got {type(value).__name__}")
 
 
