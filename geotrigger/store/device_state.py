@@ -23,12 +23,15 @@ what else belongs to the batch.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.engine.state import DeviceState, PendingEnter, StateStore, Visit
@@ -39,8 +42,21 @@ from geotrigger.store.tables import device_state
 # The JSON columns of a row: what decides whether a state changed since it was loaded.
 _DOCUMENT_COLUMNS = ("last_ping", "last_s", "visits", "pending", "recent_ids")
 _STATE_COLUMNS = (*_DOCUMENT_COLUMNS, "updated_at")
+_documents = itemgetter(*_DOCUMENT_COLUMNS)  # a row's documents, as a tuple
 # Devices per SELECT: a request's batch (at most 1000 pings) is one query.
 _DEVICES_PER_QUERY = 1000
+# Statements built once: building them costs more than running them for a single ping.
+_LOAD = select(device_state).where(
+    device_state.c.device_id.in_(bindparam("device_ids", expanding=True))
+)
+
+
+@cache
+def _upsert(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
+    """The upsert of whole rows on this database (an upsert: no window without the row)."""
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(device_state)
+    replace = {c: insert.excluded[c] for c in _STATE_COLUMNS}
+    return insert.on_conflict_do_update(index_elements=["device_id"], set_=replace)
 
 
 class _FixTable:
@@ -154,16 +170,30 @@ def _documented_visit(doc: Mapping[str, Any]) -> Visit:
     )
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a batch's states are decoded or encoded.
+
+    They are thousands of new lists, dicts, pings and visits, none of them garbage and without
+    cycles; allocating them sets off collections that walk every older object too (a live
+    engine's place index: most of the time of building the states at 100k places). The
+    collector runs again as usual once the block ends (nested blocks: the outermost).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def stored_last_ping(device_id: str, stored: Mapping[str, Any]) -> Ping | None:
     """The last accepted ping of a ``last_ping`` column, in either form."""
     if "fixes" not in stored:
         return ping_from_document(stored)
     last = stored["last"]
     return None if last is None else ping_from_fix_row(stored["fixes"][last], device_id)
-
-
-def _documents(row: Mapping[Any, Any]) -> tuple[Any, ...]:
-    return tuple(row[c] for c in _DOCUMENT_COLUMNS)
 
 
 class DatabaseStateStore(StateStore):
@@ -184,11 +214,10 @@ class DatabaseStateStore(StateStore):
         missing = [d for d in wanted if d not in found]
         if self._held is None:
             self._as_loaded = {}
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, collector_paused():
             for start in range(0, len(missing), _DEVICES_PER_QUERY):  # bound the IN list
                 chunk = missing[start : start + _DEVICES_PER_QUERY]
-                query = select(device_state).where(device_state.c.device_id.in_(chunk))
-                for row in conn.execute(query).mappings():
+                for row in conn.execute(_LOAD, {"device_ids": chunk}).mappings():
                     found[row["device_id"]] = state_from_row(row)
                     self._as_loaded[row["device_id"]] = _documents(row)
         return {d: found.get(d) or DeviceState() for d in wanted}
@@ -225,18 +254,14 @@ class DatabaseStateStore(StateStore):
     def _write(self, conn: Connection, states: Mapping[str, DeviceState]) -> None:
         now = datetime.now(UTC)
         loaded, self._as_loaded = self._as_loaded, {}
-        rows = [
-            row
-            for row in (state_row(d, s, now) for d, s in states.items())
-            if loaded.get(row["device_id"]) != _documents(row)
-        ]
-        if not rows:
-            return
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(device_state)
-        replace = {c: upsert.excluded[c] for c in _STATE_COLUMNS}
-        # an upsert: no window without the row
-        conn.execute(upsert.on_conflict_do_update(index_elements=["device_id"], set_=replace), rows)
+        with collector_paused():
+            rows = [
+                row
+                for row in (state_row(d, s, now) for d, s in states.items())
+                if loaded.get(row["device_id"]) != _documents(row)
+            ]
+            if rows:
+                conn.execute(_upsert(conn.dialect.name), rows)
 
     def last_pings(self) -> Iterator[Ping]:
         """Every device's last accepted ping, as stored."""

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import ping_receipts
 
-_KEYS_PER_QUERY = 500
+_KEYS_PER_QUERY = 1000  # a request's batch (at most 1000 pings) is one query
+# Statements built once: building them costs more than running them for a single ping.
+_LOAD = select(ping_receipts.c.key, ping_receipts.c.result).where(
+    ping_receipts.c.key.in_(bindparam("keys", expanding=True))
+)
+
+
+@cache
+def _insert_new(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that leaves a key already kept as it is, on this database."""
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(ping_receipts)
+    return insert.on_conflict_do_nothing(index_elements=["key"])
 
 
 def load_receipts(conn: Connection, *, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -25,10 +37,7 @@ def load_receipts(conn: Connection, *, keys: Iterable[str]) -> dict[str, dict[st
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
-        query = select(ping_receipts.c.key, ping_receipts.c.result).where(
-            ping_receipts.c.key.in_(chunk)
-        )
-        found.update((key, dict(result)) for key, result in conn.execute(query))
+        found.update((key, dict(result)) for key, result in conn.execute(_LOAD, {"keys": chunk}))
     return found
 
 
@@ -39,8 +48,7 @@ def save_receipts(
     if not results:
         return 0
     rows = [{"key": k, "result": dict(v), "received_at": now} for k, v in results.items()]
-    insert = upsert_insert(conn, ping_receipts).on_conflict_do_nothing(index_elements=["key"])
-    return int(conn.execute(insert, rows).rowcount or 0)
+    return int(conn.execute(_insert_new(conn.dialect.name), rows).rowcount or 0)
 
 
 def prune_receipts(conn: Connection, *, before: dt.datetime) -> int:
