@@ -5,15 +5,17 @@ moments it fired), ``rejected`` (with the reason: a filter, or a record that did
 or — when the same device sent the same ping id before — the answer it got the first time,
 marked ``repeated``, without being processed again (receipts kept for a day, keyed by a keyed
 digest of device and ping id). A batch is processed in time order under one lock: the engine
-is one per process. Its decisions are kept in the database with the moments; if processing
-fails, nothing of the batch is kept and the client sends it again.
+is one per process. Its moments are committed as they are decided; then its device states,
+decisions and receipts are written in one transaction (never the states without the moments:
+a crash in between runs the batch again). If processing fails, nothing of the batch but its
+moments (keyed by their deterministic ids) is kept, and the client sends it again.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,9 @@ from geotrigger.model import Ping, Rejection, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision, Outcome
 from geotrigger.privacy import pseudonym
+from geotrigger.store.database import database_errors
+from geotrigger.store.decisions import save_decisions
+from geotrigger.store.device_state import collector_paused
 from geotrigger.store.durable import Durable
 from geotrigger.store.receipts import load_receipts, save_receipts
 
@@ -127,8 +132,7 @@ class Ingestor:
                 for i, p in enumerate(items)
                 if isinstance(p, Ping) and p.id is not None
             }
-            with self.durable.engine.connect() as conn:
-                known = load_receipts(conn, keys=receipts.values())
+            known = self._known_receipts(receipts.values())
             fresh: list[tuple[int, Ping]] = []
             seen: dict[str, int] = {}
             for i, item in enumerate(items):
@@ -145,27 +149,46 @@ class Ingestor:
                         seen[key] = i
                     fresh.append((i, item))
             fresh.sort(key=lambda pair: pair[1].epoch_s)
-            events = engine.process([p for _, p in fresh], now=now)
-            decisions = [e for e in events if type(e) is Decision]
-            for i, made in self._answers(fresh, events).items():
-                answers[i] = made
-            for i, item in enumerate(items):
-                if answers[i] is None and isinstance(item, Ping):
-                    first = answers[seen[receipts[i]]]
-                    assert first is not None
-                    answers[i] = PingAnswer.from_document(first.document())
+            with self.durable.state.deferred():  # the states are written in _keep
+                events = engine.process([p for _, p in fresh], now=now)
+                decisions = [e for e in events if type(e) is Decision]
+                for i, made in self._answers(fresh, events).items():
+                    answers[i] = made
+                for i, item in enumerate(items):
+                    if answers[i] is None and isinstance(item, Ping):
+                        first = answers[seen[receipts[i]]]
+                        assert first is not None
+                        answers[i] = PingAnswer.from_document(first.document())
+                new: dict[str, dict[str, Any]] = {}
+                for i, _ in fresh:
+                    kept = answers[i]
+                    if i in receipts and kept is not None:
+                        new[receipts[i]] = kept.document()
+                self._keep(decisions, new)
             done = [a for a in answers if a is not None]
-            self.durable.archive_decisions(decisions)
-            new: dict[str, dict[str, Any]] = {}
-            for i, _ in fresh:
-                kept = answers[i]
-                if i in receipts and kept is not None:
-                    new[receipts[i]] = kept.document()
-            if new:
-                with self.durable.engine.begin() as conn:
-                    save_receipts(conn, results=new, now=datetime.now(UTC))
             self.stats.count(done, decisions)
             return done
+
+    def _known_receipts(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        """The answers kept for these receipt keys (no query when no ping has an id)."""
+        if not keys:
+            return {}
+        with self.durable.engine.connect() as conn:
+            return load_receipts(conn, keys=keys)
+
+    def _keep(self, decisions: Sequence[Decision], receipts: dict[str, dict[str, Any]]) -> None:
+        """The batch's device states, decisions and receipts in one transaction.
+
+        Its moments were committed while it was decided, before this (so a moment is durable
+        before the answer, and before the states that say its ping was seen); if this fails,
+        none of the three is kept, and the batch sent again runs again as a whole.
+        """
+        durable = self.durable
+        with database_errors(durable.url), durable.engine.begin() as conn, collector_paused():
+            durable.state.write_held(conn)
+            wall_clock = datetime.now(UTC)
+            save_decisions(conn, decisions=decisions, now=wall_clock)
+            save_receipts(conn, results=receipts, now=wall_clock)
 
     def _receipt(self, ping: Ping) -> str:
         return pseudonym(f"{ping.device_id}\x1f{ping.id}", key=self.key, prefix="r-", digits=32)
