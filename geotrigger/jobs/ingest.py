@@ -149,7 +149,9 @@ class Ingestor:
                         seen[key] = i
                     fresh.append((i, item))
             fresh.sort(key=lambda pair: pair[1].epoch_s)
-            with self.durable.state.deferred():  # the states are written in _keep
+            # the states are written in _keep; the batch's objects live as long as the
+            # request, so the collector waits for its end (see collector_paused)
+            with self.durable.state.deferred(), collector_paused():
                 events = engine.process([p for _, p in fresh], now=now)
                 decisions = [e for e in events if type(e) is Decision]
                 for i, made in self._answers(fresh, events).items():
@@ -184,7 +186,7 @@ class Ingestor:
         none of the three is kept, and the batch sent again runs again as a whole.
         """
         durable = self.durable
-        with database_errors(durable.url), durable.engine.begin() as conn, collector_paused():
+        with database_errors(durable.url), durable.engine.begin() as conn:
             durable.state.write_held(conn)
             wall_clock = datetime.now(UTC)
             save_decisions(conn, decisions=decisions, now=wall_clock)
@@ -197,14 +199,11 @@ class Ingestor:
         self, fresh: Sequence[tuple[int, Ping]], events: Sequence[object]
     ) -> dict[int, PingAnswer]:
         """Events back to the pings that made them."""
-        by_ping: dict[tuple[str, str], int] = {}
-        by_event: dict[str, int] = {}
-        for i, ping in fresh:
-            by_ping[(ping.device_id, ping.key)] = i
-            by_event[event_key(ping.id, ping.device_id, ping.timestamp, self.key)] = i
+        by_ping = {(ping.device_id, ping.key): i for i, ping in fresh}
         rejected: dict[int, Rejection] = {}
         transitions: dict[int, list[dict[str, Any]]] = {}
-        moments: dict[int, list[dict[str, Any]]] = {}
+        fired: list[Decision] = []
+        times = _Rfc3339()
         for event in events:
             if type(event) is Rejection:
                 ping_key = event.ping_id
@@ -217,11 +216,10 @@ class Ingestor:
                 ping_key = event.ping_id or f"{event.device_id}@{event.at.isoformat()}"
                 index = by_ping.get((event.device_id, ping_key))
                 if index is not None:
-                    transitions.setdefault(index, []).append(_transition(event))
-            elif type(event) is Decision and event.outcome is Outcome.FIRED:
-                index = by_event.get(event.event_key)
-                if index is not None and event.moment is not None:
-                    moments.setdefault(index, []).append(_moment(event))
+                    transitions.setdefault(index, []).append(_transition(event, times))
+            elif type(event) is Decision and event.outcome is Outcome.FIRED and event.moment:
+                fired.append(event)
+        moments = self._moments(fresh, fired)
         answers: dict[int, PingAnswer] = {}
         for i, ping in fresh:
             if i in rejected:
@@ -235,6 +233,31 @@ class Ingestor:
                 )
         return answers
 
+    def _moments(
+        self, fresh: Sequence[tuple[int, Ping]], fired: Sequence[Decision]
+    ) -> dict[int, list[dict[str, Any]]]:
+        """The fired moments by the ping they fired for (its event key is a keyed digest: made
+        only when something fired)."""
+        if not fired:
+            return {}
+        by_event = {
+            event_key(ping.id, ping.device_id, ping.timestamp, self.key): i for i, ping in fresh
+        }
+        moments: dict[int, list[dict[str, Any]]] = {}
+        for decision in fired:
+            index = by_event.get(decision.event_key)
+            if index is not None:
+                moments.setdefault(index, []).append(_moment(decision))
+        return moments
+
+
+class _Rfc3339(dict[datetime, str]):
+    """Times as RFC 3339 text in UTC, each written once (a ping's transitions share its time)."""
+
+    def __missing__(self, at: datetime) -> str:
+        text = self[at] = _iso(at)
+        return text
+
 
 def _rejected(rejection: Rejection) -> PingAnswer:
     return PingAnswer(
@@ -245,8 +268,8 @@ def _rejected(rejection: Rejection) -> PingAnswer:
     )
 
 
-def _transition(event: Transition) -> dict[str, Any]:
-    return {"kind": event.kind.value, "place_id": event.place_id, "at": _iso(event.at)}
+def _transition(event: Transition, times: _Rfc3339) -> dict[str, Any]:
+    return {"kind": event.kind.value, "place_id": event.place_id, "at": times[event.at]}
 
 
 def _moment(decision: Decision) -> dict[str, Any]:
