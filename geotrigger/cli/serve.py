@@ -17,6 +17,7 @@ from typing import Any
 
 from geotrigger.auth import Scope
 from geotrigger.cli.db import database_url
+from geotrigger.cli.replay import settle_heap
 from geotrigger.config import load_settings
 from geotrigger.consumers import load_consumers
 from geotrigger.errors import ConfigError
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     key = prepare_examples(url) if args.examples else None
     service = open_service(url, settings)
+    settle_heap()  # the places, index and rules live as long as the process
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
