@@ -3,12 +3,14 @@
 Each ping ends in exactly one answer: ``accepted`` (with the transitions it made and the
 moments it fired), ``rejected`` (with the reason: a filter, or a record that did not parse),
 or — when the same device sent the same ping id before — the answer it got the first time,
-marked ``repeated``, without being processed again (receipts kept for a day, keyed by a keyed
-digest of device and ping id). A batch is processed in time order under one lock: the engine
-is one per process. Its moments are committed as they are decided; then its device states,
-decisions and receipts are written in one transaction (never the states without the moments:
-a crash in between runs the batch again). If processing fails, nothing of the batch but its
-moments (keyed by their deterministic ids) is kept, and the client sends it again.
+marked ``repeated``, without being processed again. Receipts are kept for a day, keyed by a
+keyed digest of device and ping id; a receipt keeps the status, the reason and the ids of the
+moments, not the transitions, places or messages, so a repeated answer carries no
+transitions. A batch is processed in time order under one lock: the engine is one per
+process. Its moments are committed as they are decided; then its device states, decisions and
+receipts are written in one transaction (never the states without the moments: a crash in
+between runs the batch again). If processing fails, nothing of the batch but its moments
+(keyed by their deterministic ids) is kept, and the client sends it again.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from geotrigger.store.decisions import save_decisions
 from geotrigger.store.device_state import collector_paused
 from geotrigger.store.durable import Durable
 from geotrigger.store.receipts import load_receipts, save_receipts
+
+# What a receipt keeps of a moment: enough for the client to know it was this moment.
+RECEIPT_MOMENT_FIELDS = ("id", "rule_id", "channel", "expires_at")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +64,18 @@ class PingAnswer:
             doc["moments"] = self.moments
         if self.repeated:
             doc["repeated"] = True
+        return doc
+
+    def receipt(self) -> dict[str, Any]:
+        """What is kept to answer the same ping again: its status and reason, and the ids of
+        the moments it fired — not where the person was (transitions, places) nor the
+        messages, which erasure could not find by the receipt's digest."""
+        doc = self.document()
+        doc.pop("transitions", None)
+        if self.moments:
+            doc["moments"] = [
+                {key: m[key] for key in RECEIPT_MOMENT_FIELDS if key in m} for m in self.moments
+            ]
         return doc
 
     @classmethod
@@ -165,7 +182,7 @@ class Ingestor:
                 for i, _ in fresh:
                     kept = answers[i]
                     if i in receipts and kept is not None:
-                        new[receipts[i]] = kept.document()
+                        new[receipts[i]] = kept.receipt()
                 self._keep(decisions, new)
             done = [a for a in answers if a is not None]
             self.stats.count(done, decisions)
