@@ -68,6 +68,13 @@ class ApiKey:
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
     last_used_at: dt.datetime | None = None  # kept to within a minute (and the cache's TTL)
+    # A key that lives on phones may be bound to the devices it speaks for: it may post pings
+    # only for device ids that start with this (None: any device).
+    device_prefix: str | None = None
+
+    def speaks_for(self, device_id: str) -> bool:
+        """Whether the key may post pings of ``device_id``."""
+        return self.device_prefix is None or device_id.startswith(self.device_prefix)
 
     @property
     def revoked(self) -> bool:
@@ -77,6 +84,15 @@ class ApiKey:
     def allows(self, scope: Scope) -> bool:
         """True when the key is not revoked and has ``scope``."""
         return not self.revoked and scope in self.scopes
+
+
+def checked_device_prefix(prefix: str | None) -> str | None:
+    """A device prefix as given (None: any device); ApiKeyError for an empty or overlong one."""
+    if prefix is None:
+        return None
+    if not prefix.strip() or len(prefix) > 200:
+        raise ApiKeyError("a device prefix must be 1 to 200 characters, not blank")
+    return prefix
 
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:

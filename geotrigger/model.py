@@ -197,6 +197,7 @@ class RejectReason(StrEnum):
     OUT_OF_ORDER = "out_of_order"  # older than the device's last accepted ping
     IMPOSSIBLE_SPEED = "impossible_speed"  # implied speed from the last accepted ping
     MALFORMED = "malformed"  # a record of a ping file that does not parse
+    DEVICE_NOT_ALLOWED = "device_not_allowed"  # the API key may not post for this device
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.String(length=128), nullable=False),
         sa.Column("scopes", DOC, nullable=False),
         sa.Column("rate_per_s", sa.Float(), nullable=True),
+        sa.Column("device_prefix", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),

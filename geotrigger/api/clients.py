@@ -23,8 +23,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_form, decode_json, json_response, read_body
-from geotrigger.api.security import IngestKey
+from geotrigger.api.security import IngestKey, only_own_devices
 from geotrigger.api.service import Service
+from geotrigger.auth import ApiKey
 from geotrigger.errors import PingError
 from geotrigger.model import Ping, Rejection
 from geotrigger.pings.osmand import parse_osmand
@@ -34,13 +35,14 @@ from geotrigger.pings.owntracks import OWNTRACKS_REPLY, parse_owntracks
 router = APIRouter(tags=["tracker apps"])
 
 
-async def _ingest(service: Service, items: list[Ping | Rejection]) -> None:
-    """Through the ingestor, off the event loop (the engine takes the time of a batch)."""
+async def _ingest(service: Service, key: ApiKey, items: list[Ping | Rejection]) -> None:
+    """Through the ingestor, off the event loop (the engine takes the time of a batch); pings
+    of devices the key may not speak for are rejected."""
     if len(items) > service.max_batch:
         raise HTTPException(
             413, f"{len(items)} locations in one request; at most {service.max_batch}"
         )
-    await run_in_threadpool(service.ingestor.ingest, items)
+    await run_in_threadpool(service.ingestor.ingest, only_own_devices(key, items))
 
 
 def _parsed(parse: Any, *args: Any, **kwargs: Any) -> list[Ping | Rejection]:
@@ -66,7 +68,7 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
     body = decode_json(await read_body(request, service.max_body_bytes))
     headers = {name.lower(): value for name, value in request.headers.items()}
     query = dict(request.query_params)
-    await _ingest(service, _parsed(parse_owntracks, body, headers=headers, query=query))
+    await _ingest(service, key, _parsed(parse_owntracks, body, headers=headers, query=query))
     return json_response(OWNTRACKS_REPLY)
 
 
@@ -95,7 +97,7 @@ async def overland(request: Request, key: IngestKey) -> Any:
     rejected = [i for i in items if isinstance(i, Rejection)]
     if rejected and len(rejected) == len(items):  # nothing would be kept: the app keeps them
         raise HTTPException(400, f"no location could be read: {rejected[0].detail}")
-    await _ingest(service, items)
+    await _ingest(service, key, items)
     return json_response(OVERLAND_REPLY)
 
 
@@ -118,5 +120,5 @@ async def osmand(request: Request, key: IngestKey) -> Response:
             body = decode_json(raw)
         elif raw.strip():
             params.update({k: v for k, v in decode_form(raw).items() if k != "key"})
-    await _ingest(service, _parsed(parse_osmand, params, body))
+    await _ingest(service, key, _parsed(parse_osmand, params, body))
     return Response(status_code=200)

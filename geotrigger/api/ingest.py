@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_response, read_body
-from geotrigger.api.security import IngestKey
+from geotrigger.api.security import IngestKey, only_own_devices
 from geotrigger.api.service import Service
 from geotrigger.errors import PingError, Where
 from geotrigger.jobs.ingest import PingAnswer
@@ -133,6 +133,6 @@ def answers_document(answers: list[PingAnswer]) -> dict[str, Any]:
 async def post_pings(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service
     document = decode_json(await read_body(request, service.max_body_bytes))
-    items = parse_records(records_of(document, service.max_batch))
+    items = only_own_devices(key, parse_records(records_of(document, service.max_batch)))
     answers = await run_in_threadpool(service.ingestor.ingest, items)
     return json_response(answers_document(answers))

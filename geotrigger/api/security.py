@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request
 
 from geotrigger.api.service import Service
 from geotrigger.auth import ApiKey, Scope
+from geotrigger.model import Ping, Rejection, RejectReason
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="geotrigger", Basic realm="geotrigger"'}
 
@@ -74,3 +75,21 @@ IngestKey = Annotated[ApiKey, Depends(require(Scope.INGEST))]
 AdminKey = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 ReadKey = Annotated[ApiKey, Depends(require(Scope.READ))]
 OutcomesKey = Annotated[ApiKey, Depends(require(Scope.OUTCOMES))]
+
+
+def only_own_devices(key: ApiKey, items: list[Ping | Rejection]) -> list[Ping | Rejection]:
+    """``items`` with the pings of devices the key may not speak for turned into rejections
+    (a key bound to a device prefix; every other key speaks for any device)."""
+    if key.device_prefix is None:
+        return items
+    return [
+        item
+        if not isinstance(item, Ping) or key.speaks_for(item.device_id)
+        else Rejection(
+            reason=RejectReason.DEVICE_NOT_ALLOWED,
+            detail=f"the API key {key.id} may not post for this device",
+            ping_id=item.id,
+            timestamp=item.timestamp,
+        )
+        for item in items
+    ]

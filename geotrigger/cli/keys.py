@@ -42,6 +42,12 @@ def register(subparsers: Any) -> None:
         metavar="PER_S",
         help="requests per second (default: GEOTRIGGER_API_RATE_PER_S)",
     )
+    create.add_argument(
+        "--device-prefix",
+        metavar="PREFIX",
+        help="the key may post pings only for device ids starting with PREFIX (a key that "
+        "lives on phones: it cannot speak for other people's devices)",
+    )
     revoke = sub.add_parser("revoke", help="stop a key for good")
     revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id (as keys list shows it)")
     listed = sub.add_parser("list", help="the keys: ids, names, scopes, times; no secrets")
@@ -58,10 +64,19 @@ def run_create(args: argparse.Namespace) -> int:
     """Make the key; the full key to stdout, the rest to stderr."""
     with transaction(database_url(args)) as conn:
         key, full_key = repo.create_key(
-            conn, name=args.name, scopes=args.scopes, rate_per_s=args.rate, now=_now()
+            conn,
+            name=args.name,
+            scopes=args.scopes,
+            rate_per_s=args.rate,
+            device_prefix=args.device_prefix,
+            now=_now(),
         )
     rate = "default" if key.rate_per_s is None else f"{key.rate_per_s:g}/s"
-    print(f"created key {key.id} ({key.name}): scopes {_scopes(key)}, rate {rate}", file=sys.stderr)
+    devices = "any device" if key.device_prefix is None else f"devices {key.device_prefix}*"
+    print(
+        f"created key {key.id} ({key.name}): scopes {_scopes(key)}, rate {rate}, {devices}",
+        file=sys.stderr,
+    )
     print(
         "this key is shown only now: store it where its user keeps secrets; "
         "only its hash is kept, it cannot be shown again",

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, RowMapping, or_, select, update
 from geotrigger.auth import (
     ApiKey,
     ApiKeyError,
+    checked_device_prefix,
     checked_name,
     checked_rate,
     checked_scopes,
@@ -57,11 +58,12 @@ def create_key(
     name: str,
     scopes: Iterable[str],
     rate_per_s: float | None = None,
+    device_prefix: str | None = None,
     now: dt.datetime,
 ) -> tuple[ApiKey, str]:
     """Make a key: ``(the key, the full key)``. The full key is returned this once; only the
     hash of its secret is stored. ApiKeyError for an empty name, no scope, an unknown scope or
-    a rate that is not a number > 0."""
+    a rate that is not a number > 0, or a blank device prefix."""
     checked = (checked_name(name), checked_scopes(scopes), checked_rate(rate_per_s))
     for _ in range(NEW_ID_TRIES):
         key_id, secret, full_key = new_key()
@@ -75,6 +77,7 @@ def create_key(
         scopes=checked[1],
         rate_per_s=checked[2],
         created_at=_utc(now),
+        device_prefix=checked_device_prefix(device_prefix),
     )
     conn.execute(
         api_keys.insert().values(
@@ -83,6 +86,7 @@ def create_key(
             secret_hash=hash_secret(secret),
             scopes=sorted(scope.value for scope in key.scopes),
             rate_per_s=key.rate_per_s,
+            device_prefix=key.device_prefix,
             created_at=key.created_at,
         )
     )
@@ -262,6 +266,7 @@ def _key(row: RowMapping) -> ApiKey:
         created_at=_aware(row["created_at"]),
         revoked_at=_maybe_aware(row["revoked_at"]),
         last_used_at=_maybe_aware(row["last_used_at"]),
+        device_prefix=row["device_prefix"],
     )
 
 

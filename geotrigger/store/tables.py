@@ -237,6 +237,7 @@ api_keys = Table(
     Column("secret_hash", String(128), nullable=False),  # hex digest of the secret part
     Column("scopes", Document, nullable=False),  # sorted list: ingest, admin, read
     Column("rate_per_s", Float),  # requests per second; NULL: the service's default
+    Column("device_prefix", String(200)),  # pings only for device ids starting so; NULL: any
     _stamp("created_at"),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),

@@ -317,3 +317,27 @@ def test_health_answers_while_a_batch_is_decided(api: Api) -> None:
     busy = not done.is_set()
     worker.join(30)
     assert not busy or waited < 0.1  # the event loop is not held by the batch
+
+
+def test_a_key_bound_to_a_device_prefix_speaks_for_those_devices_only(api: Api) -> None:
+    from geotrigger.auth import Scope
+    from geotrigger.store.api_keys import create_key
+    from geotrigger.store.database import transaction
+
+    with transaction(api.database_url) as conn:
+        _, phone_key = create_key(
+            conn,
+            name="phones of acme",
+            scopes=[Scope.INGEST],
+            device_prefix="acme-",
+            now=datetime.now(UTC),
+        )
+    now = time.time()
+    pings = [
+        {"id": "own", "device_id": "acme-17", "lat": 60.0, "lon": 24.9, "timestamp": now},
+        {"id": "other", "device_id": "someone-else", "lat": 60.0, "lon": 24.9, "timestamp": now},
+    ]
+    body = api.post("/v1/pings", phone_key, json=pings).json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "rejected"]
+    assert body["results"][1]["reason"] == "device_not_allowed"
+    assert "someone-else" not in body["results"][1]["detail"]
