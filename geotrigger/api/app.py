@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -18,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geotrigger import __version__
 from geotrigger.api import admin, clients, ingest, ops, outcomes, people
@@ -59,31 +59,57 @@ def create_app(service: Service) -> FastAPI:
             return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
         return _failure(request, exc)
 
-    @app.middleware("http")
-    async def timed(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception as exc:  # answered here: nothing reaches the server's own logging
-            response = _failure(request, exc)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        service.metrics.latency.labels(path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
-
+    app.add_middleware(_Timed, service=service)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+class _Timed:
+    """Request latency by route template and status into the metrics, and our own failures
+    answered here (nothing reaches the server's logging, which would print the exception's
+    text). A plain ASGI middleware: no per-request task or body copy."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        responded = False
+
+        async def sending(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                status, responded = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if responded:  # too late for another answer: logged by class, the stream ends
+                log.error("%s failed while answering: %s", _route(scope), type(exc).__name__)
+            else:
+                failure = _failure(Request(scope), exc)
+                status = failure.status_code
+                await failure(scope, receive, send)
+        self.service.metrics.latency.labels(_route(scope), str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
+def _route(scope: Scope) -> str:
+    """The route template a request matched (never its values), or "unmatched"."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 def _failure(request: Request, exc: Exception) -> Response:
     """Our failure, not the caller's: a fixed answer (503 when the database is the cause, so
     the client retries) and a log line with the route and the class only — a message may hold
     a database URL, a statement's values or a provider's URL."""
-    route = getattr(request.scope.get("route"), "path", "unmatched")
+    route = _route(request.scope)
     database = isinstance(exc, SQLAlchemyError) or (
         isinstance(exc, ConfigError) and str(exc).startswith("database ")
     )

@@ -341,3 +341,28 @@ def test_a_key_bound_to_a_device_prefix_speaks_for_those_devices_only(api: Api) 
     assert [r["status"] for r in body["results"]] == ["accepted", "rejected"]
     assert body["results"][1]["reason"] == "device_not_allowed"
     assert "someone-else" not in body["results"][1]["detail"]
+
+
+def test_our_failures_get_a_fixed_answer_and_the_database_a_503(
+    api: Api, monkeypatch: Any, caplog: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def database_down(items: object) -> object:
+        raise OperationalError("INSERT INTO ping_receipts VALUES (60.1686)", {}, Exception("gone"))
+
+    def bug(items: object) -> object:
+        raise RuntimeError("secret detail 60.1686")
+
+    pings = _walk_in("failing-device")
+    monkeypatch.setattr(api.service.ingestor, "ingest", database_down)
+    with caplog.at_level("DEBUG"):
+        down = api.post("/v1/pings", api.key, json=pings)
+        monkeypatch.setattr(api.service.ingestor, "ingest", bug)
+        broken = api.post("/v1/pings", api.key, json=pings)
+    assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+    assert down.json() == {"error": "the database is unavailable; try again"}
+    assert broken.status_code == 500 and broken.json() == {"error": "internal error"}
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "OperationalError" in logged and "RuntimeError" in logged
+    assert "60.1686" not in logged and "secret detail" not in logged
