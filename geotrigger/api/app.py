@@ -15,14 +15,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geotrigger import __version__
 from geotrigger.api import admin, clients, ingest, ops, outcomes, people
 from geotrigger.api.service import Service
-from geotrigger.errors import ConfigError, GeotriggerError
+from geotrigger.errors import GeotriggerError
+from geotrigger.store.database import is_database_failure
 
 log = logging.getLogger("geotrigger.api")
 
@@ -110,9 +110,7 @@ def _failure(request: Request, exc: Exception) -> Response:
     the client retries) and a log line with the route and the class only — a message may hold
     a database URL, a statement's values or a provider's URL."""
     route = _route(request.scope)
-    database = isinstance(exc, SQLAlchemyError) or (
-        isinstance(exc, ConfigError) and str(exc).startswith("database ")
-    )
+    database = is_database_failure(exc)
     log.error("%s failed: %s", route, type(exc).__name__)
     if database:
         return JSONResponse(

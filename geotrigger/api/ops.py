@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from geotrigger.api.metrics import CONTENT_TYPE
 from geotrigger.api.service import Service
+from geotrigger.store.database import check_reachable
 
 router = APIRouter(tags=["operations"])
 
@@ -25,8 +25,7 @@ def readyz(request: Request) -> Any:  # a plain function: run in a worker thread
     service: Service = request.app.state.service
     checks: dict[str, str] = {}
     try:
-        with service.durable.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        check_reachable(service.durable.engine)
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; the reason is the class only
         checks["database"] = f"unreachable ({type(exc).__name__})"

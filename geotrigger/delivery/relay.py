@@ -55,7 +55,7 @@ from geotrigger.store.deliveries import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from geotrigger.store.database import Engine
 
 log = logging.getLogger("geotrigger.delivery.relay")
 

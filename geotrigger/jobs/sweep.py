@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from geotrigger.config import Settings
 from geotrigger.engine.replay import Processor, Wrapper
 from geotrigger.model import Ping
@@ -42,6 +40,7 @@ from geotrigger.moments.decision import Decision, Outcome
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.rulebook import RuleBook
 from geotrigger.rules.model import WeatherTrigger
+from geotrigger.store.database import Engine
 from geotrigger.store.job_runs import last_run, record_run
 from geotrigger.store.locks import try_lock
 from geotrigger.store.weather_readings import save_readings

@@ -190,3 +190,17 @@ def upsert_insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.In
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def check_reachable(engine: Engine) -> None:
+    """Ask the database a trivial question; its failure is raised (readiness checks)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database failing (a driver error, or one that
+    :func:`database_errors` turned into a ConfigError), not the program."""
+    return isinstance(exc, SQLAlchemyError) or (
+        isinstance(exc, ConfigError) and str(exc).startswith("database ")
+    )
