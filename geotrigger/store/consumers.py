@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Delete, RowMapping, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.consumers import Consumer, ConsumerDirectory
 from geotrigger.consumers.record import build_consumer
 from geotrigger.errors import ConsumerError, Where
+from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import (
     cap_ledger,
     consumer_devices,
@@ -51,7 +51,7 @@ def save_consumer(conn: Connection, *, consumer: Consumer, now: dt.datetime) -> 
         "consent": dict(consumer.consent),
         "updated_at": _utc(now),
     }
-    upsert = _insert(conn, consumers_table).values(row)
+    upsert = upsert_insert(conn, consumers_table).values(row)
     changed = {k: upsert.excluded[k] for k in ("profile", "consent", "updated_at")}
     conn.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=changed))
     conn.execute(delete(consumer_devices).where(consumer_devices.c.consumer_id == consumer.id))
@@ -192,13 +192,6 @@ def _check_devices(conn: Connection, consumer: Consumer) -> None:
             f"device {position} (in id order) already belongs to consumer {other!r}",
             where=Where(source=STORED, item_id=consumer.id),
         )
-
-
-def _insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT on this database (both dialects have it)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _utc(now: dt.datetime) -> dt.datetime:

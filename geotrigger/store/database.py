@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -204,3 +204,15 @@ def is_database_failure(exc: BaseException) -> bool:
     return isinstance(exc, SQLAlchemyError) or (
         isinstance(exc, ConfigError) and str(exc).startswith("database ")
     )
+
+
+# Values per IN (...) list: well under SQLite's limit of bound parameters, and one query for
+# a request's batch (at most 1000 pings).
+IN_LIST_SIZE = 1000
+
+
+def in_lists(values: Iterable[str], size: int = IN_LIST_SIZE) -> Iterator[list[str]]:
+    """The distinct ``values``, sorted, in lists of at most ``size`` (one query each)."""
+    distinct = sorted(set(values))
+    for start in range(0, len(distinct), size):
+        yield distinct[start : start + size]

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, RowMapping, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.moments.decision import Moment
 from geotrigger.rules.model import TriggerKind
-from geotrigger.store.database import WRITE_LOCK
+from geotrigger.store.database import WRITE_LOCK, upsert_insert
 from geotrigger.store.tables import deliveries, moments, outbox
 
 PENDING, SENT, EXPIRED, DEAD = "pending", "sent", "expired", "dead"
@@ -110,7 +109,7 @@ def create_deliveries(
     ]
     if not rows:
         return 0
-    statement = _insert(conn, deliveries).values(rows).on_conflict_do_nothing()
+    statement = upsert_insert(conn, deliveries).values(rows).on_conflict_do_nothing()
     return max(conn.execute(statement).rowcount, 0)
 
 
@@ -323,13 +322,6 @@ def _writing(engine: Engine) -> Iterator[Connection]:
     and outcomes read and then write what they read."""
     with engine.connect() as conn, conn.execution_options(**{WRITE_LOCK: True}).begin():
         yield conn
-
-
-def _insert(conn: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT on this database (both dialects have it)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _aware(at: dt.datetime) -> dt.datetime:

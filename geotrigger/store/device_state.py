@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.engine.state import DeviceState, PendingEnter, StateStore, Visit
 from geotrigger.model import Ping
+from geotrigger.store.database import in_lists
 from geotrigger.store.pings import fix_row, ping_from_document, ping_from_fix_row
 from geotrigger.store.tables import device_state
 
@@ -44,7 +45,6 @@ _DOCUMENT_COLUMNS = ("last_ping", "last_s", "visits", "pending", "recent_ids")
 _STATE_COLUMNS = (*_DOCUMENT_COLUMNS, "updated_at")
 _documents = itemgetter(*_DOCUMENT_COLUMNS)  # a row's documents, as a tuple
 # Devices per SELECT: a request's batch (at most 1000 pings) is one query.
-_DEVICES_PER_QUERY = 1000
 # Statements built once: building them costs more than running them for a single ping.
 _LOAD = select(device_state).where(
     device_state.c.device_id.in_(bindparam("device_ids", expanding=True))
@@ -215,8 +215,7 @@ class DatabaseStateStore(StateStore):
         if self._held is None:
             self._as_loaded = {}
         with self.engine.connect() as conn, collector_paused():
-            for start in range(0, len(missing), _DEVICES_PER_QUERY):  # bound the IN list
-                chunk = missing[start : start + _DEVICES_PER_QUERY]
+            for chunk in in_lists(missing):
                 for row in conn.execute(_LOAD, {"device_ids": chunk}).mappings():
                     found[row["device_id"]] = state_from_row(row)
                     self._as_loaded[row["device_id"]] = _documents(row)

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, RowMapping, delete, func, inspect, select, up
 from geotrigger.errors import ConfigError, GeotriggerError, PlaceError, Where
 from geotrigger.model import Circle, Place
 from geotrigger.places import parse_opening_hours
+from geotrigger.store.database import in_lists
 from geotrigger.store.tables import place_changes
 from geotrigger.store.tables import places as places_table
 
@@ -100,17 +101,11 @@ def load_places(conn: Connection) -> list[Place]:
 
 def load_places_by_id(conn: Connection, place_ids: Iterable[str]) -> dict[str, Place]:
     """The places among ``place_ids`` that exist, by id."""
-    ids = list(place_ids)
     found: dict[str, Place] = {}
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for chunk in in_lists(place_ids):
         rows = conn.execute(select(places_table).where(places_table.c.id.in_(chunk))).mappings()
         found.update((row["id"], _place(row)) for row in rows)
     return found
-
-
-# Ids per IN (...) list: well under SQLite's limit of bound parameters.
-_IDS_PER_QUERY = 500
 
 
 def diff_places(conn: Connection, *, places: Iterable[Place]) -> PlaceDiff:

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from geotrigger.store.database import in_lists
 from geotrigger.store.tables import ping_receipts
 
-_KEYS_PER_QUERY = 1000  # a request's batch (at most 1000 pings) is one query
 # Statements built once: building them costs more than running them for a single ping.
 _LOAD = select(ping_receipts.c.key, ping_receipts.c.result).where(
     ping_receipts.c.key.in_(bindparam("keys", expanding=True))
@@ -33,10 +33,8 @@ def _insert_new(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
 
 def load_receipts(conn: Connection, *, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The answers kept for ``keys``, by key (keys never seen are absent)."""
-    wanted = sorted(set(keys))
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), _KEYS_PER_QUERY):
-        chunk = wanted[start : start + _KEYS_PER_QUERY]
+    for chunk in in_lists(keys):
         found.update((key, dict(result)) for key, result in conn.execute(_LOAD, {"keys": chunk}))
     return found
 

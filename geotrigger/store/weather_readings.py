@@ -21,13 +21,13 @@ except the feed, which reads on its own connection.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, and_, delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.errors import WeatherError, Where
+from geotrigger.store.database import in_lists, upsert_insert
 from geotrigger.store.tables import weather_readings
 from geotrigger.weather.reading import NUMERIC_FIELDS, WeatherCondition, WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
@@ -43,7 +43,6 @@ STORED = "the database"  # the source named in errors about a stored reading
 # Rows per INSERT (six values each) and keys per IN (...) list: well under SQLite's limit
 # of bound parameters.
 _ROWS_PER_INSERT = 100
-_KEYS_PER_QUERY = 500
 
 
 def save_readings(
@@ -60,7 +59,7 @@ def save_readings(
     new = 0
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         statement = (
-            _insert(conn)
+            upsert_insert(conn, weather_readings)
             .values(rows[start : start + _ROWS_PER_INSERT])
             .on_conflict_do_nothing(index_elements=["key", "source", "observed_at"])
             .returning(weather_readings.c.id)
@@ -78,7 +77,7 @@ def load_readings(
     if keys is None:
         return [_keyed(row) for row in _rows(conn, conditions)]
     found: list[RowMapping] = []
-    for chunk in _chunks(keys):
+    for chunk in in_lists(keys):
         found.extend(_rows(conn, [*conditions, weather_readings.c.key.in_(chunk)]))
     found.sort(key=lambda row: (row["observed_at"], row["key"], row["id"]))
     return [_keyed(row) for row in found]
@@ -89,7 +88,7 @@ def latest_readings(conn: Connection, *, keys: Iterable[str]) -> dict[str, Weath
     providers' readings observed at the same time, the one stored last."""
     table = weather_readings
     latest: dict[str, WeatherReading] = {}
-    for chunk in _chunks(keys):
+    for chunk in in_lists(keys):
         newest = (
             select(table.c.key, func.max(table.c.observed_at).label("observed_at"))
             .where(table.c.key.in_(chunk))
@@ -232,19 +231,6 @@ def _keyed(row: RowMapping) -> tuple[str, WeatherReading]:
 def _newest(conn: Connection) -> int:
     query = select(func.coalesce(func.max(weather_readings.c.id), 0))
     return int(conn.execute(query).scalar_one())
-
-
-def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
-    distinct = sorted(set(keys))
-    for start in range(0, len(distinct), _KEYS_PER_QUERY):
-        yield distinct[start : start + _KEYS_PER_QUERY]
-
-
-def _insert(conn: Connection) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT on this database (both dialects have it)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(weather_readings)
-    return sqlite.insert(weather_readings)
 
 
 def _rfc3339(at: dt.datetime) -> str:
