@@ -43,6 +43,7 @@ from geotrigger.auth import (
 )
 from geotrigger.store.database import database_errors
 from geotrigger.store.tables import api_keys
+from geotrigger.store.types import utc
 
 CACHE_TTL_S = 30.0  # how long KeyCache trusts what it read: a revocation's delay
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often per key
@@ -76,7 +77,7 @@ def create_key(
         name=checked[0],
         scopes=checked[1],
         rate_per_s=checked[2],
-        created_at=_utc(now),
+        created_at=utc(now),
         device_prefix=checked_device_prefix(device_prefix),
     )
     conn.execute(
@@ -123,7 +124,7 @@ def revoke_key(conn: Connection, key_id: str, *, now: dt.datetime) -> bool:
     result = conn.execute(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=_utc(now))
+        .values(revoked_at=utc(now))
     )
     return bool(result.rowcount)
 
@@ -230,7 +231,7 @@ class KeyCache:
 
 def _touched(conn: Connection, key: ApiKey, *, now: dt.datetime) -> ApiKey:
     """``key`` marked used at ``now`` in the database, unless it was within the last minute."""
-    at = _utc(now)
+    at = utc(now)
     if key.last_used_at is not None and at - key.last_used_at < TOUCH_EVERY:
         return key
     result = conn.execute(
@@ -279,9 +280,3 @@ def _aware(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.UTC)

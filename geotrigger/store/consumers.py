@@ -35,6 +35,7 @@ from geotrigger.store.tables import (
     would_be_ledger,
 )
 from geotrigger.store.tables import consumers as consumers_table
+from geotrigger.store.types import utc
 
 STORED = "the database"  # the source named in errors about a stored profile
 
@@ -49,7 +50,7 @@ def save_consumer(conn: Connection, *, consumer: Consumer, now: dt.datetime) -> 
         "id": consumer.id,
         "profile": profile_document(consumer),
         "consent": dict(consumer.consent),
-        "updated_at": _utc(now),
+        "updated_at": utc(now),
     }
     upsert = upsert_insert(conn, consumers_table).values(row)
     changed = {k: upsert.excluded[k] for k in ("profile", "consent", "updated_at")}
@@ -99,7 +100,7 @@ def set_consent(
     conn.execute(
         update(consumers_table)
         .where(consumers_table.c.id == consumer_id)
-        .values(consent={**consent, purpose: bool(given)}, updated_at=_utc(now))
+        .values(consent={**consent, purpose: bool(given)}, updated_at=utc(now))
     )
     return True
 
@@ -192,9 +193,3 @@ def _check_devices(conn: Connection, consumer: Consumer) -> None:
             f"device {position} (in id order) already belongs to consumer {other!r}",
             where=Where(source=STORED, item_id=consumer.id),
         )
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.UTC)

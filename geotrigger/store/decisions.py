@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from geotrigger.moments.decision import Decision
 from geotrigger.store.tables import decisions as decisions_table
+from geotrigger.store.types import utc
 
 # The options of the events file (cli/replay.py), so that records read back compare equal.
 RECORD_OPTIONS = orjson.OPT_UTC_Z
@@ -33,13 +34,13 @@ def save_decisions(conn: Connection, *, decisions: Sequence[Decision], now: dt.d
     """Store the decisions (one multi-row insert); ``now`` is when, for retention."""
     if not decisions:
         return
-    created_at = _utc(now)
+    created_at = utc(now)
     rows = [
         {
             "consumer_id": d.consumer_id,
             "rule_id": d.rule_id,
             "place_id": d.place_id,
-            "at": _utc(d.at),
+            "at": utc(d.at),
             "outcome": d.outcome.value,
             "gate": d.gate,
             "condition": d.condition,
@@ -64,20 +65,13 @@ def load_decisions(
     table = decisions_table
     query = select(table.c.record).where(table.c.consumer_id == consumer_id)
     if start is not None:
-        query = query.where(table.c.at >= _utc(start))
+        query = query.where(table.c.at >= utc(start))
     if end is not None:
-        query = query.where(table.c.at < _utc(end))
+        query = query.where(table.c.at < utc(end))
     return list(conn.execute(query.order_by(table.c.at, table.c.id)).scalars())
 
 
 def prune_decisions(conn: Connection, *, before: dt.datetime) -> int:
     """Delete the decisions stored before ``before`` (one stored exactly then stays); how many."""
     table = decisions_table
-    return conn.execute(delete(table).where(table.c.created_at < _utc(before))).rowcount
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    """An aware time in UTC (SQLite keeps the wall time without its offset)."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"time {at!r} must be timezone-aware")
-    return at.astimezone(dt.UTC)
+    return conn.execute(delete(table).where(table.c.created_at < utc(before))).rowcount

@@ -35,6 +35,7 @@ from geotrigger.moments.decision import Moment
 from geotrigger.rules.model import TriggerKind
 from geotrigger.store.database import WRITE_LOCK, upsert_insert
 from geotrigger.store.tables import deliveries, moments, outbox
+from geotrigger.store.types import utc
 
 PENDING, SENT, EXPIRED, DEAD = "pending", "sent", "expired", "dead"
 FINAL = (SENT, EXPIRED, DEAD)
@@ -94,7 +95,7 @@ def create_deliveries(
 ) -> int:
     """A pending delivery of the moment for each destination that takes ``channel``, due at
     ``now``; the number of rows created (a row already there for a destination is kept)."""
-    at = _utc(now)
+    at = utc(now)
     rows = [
         {
             "moment_id": moment_id,
@@ -118,7 +119,7 @@ def queue_pending(
 ) -> Queued:
     """Deliveries for up to ``limit`` moments whose outbox row is pending and that have none
     yet, oldest first; a moment no destination takes gets its outbox row ``sent`` at once."""
-    at = _utc(now)
+    at = utc(now)
     has_delivery = exists().where(deliveries.c.moment_id == outbox.c.moment_id)
     waiting = (
         select(outbox.c.moment_id, moments.c.channel)
@@ -158,7 +159,7 @@ def claim_due(
 ) -> list[Claim]:
     """Take up to ``limit`` due deliveries (of ``destinations`` only, when given), oldest due
     first, for ``lease_s`` seconds: no other worker takes them until then."""
-    at = _utc(now)
+    at = utc(now)
     lease_until = at + dt.timedelta(seconds=lease_s)
     due = (
         select(deliveries.c.id)
@@ -207,14 +208,14 @@ def record_outcome(engine: Engine, claim: Claim, outcome: Outcome) -> bool:
         raise ValueError(f"unknown delivery status {outcome.status!r}")
     if outcome.status == PENDING and outcome.next_attempt_at is None:
         raise ValueError("a retry needs next_attempt_at")
-    at = _utc(outcome.at)
+    at = utc(outcome.at)
     values: dict[str, Any] = {
         "status": outcome.status,
         "attempts": claim.attempts + (1 if outcome.attempted else 0),
         "last_status": outcome.http_status,
         "last_error": outcome.error[:ERROR_LENGTH] if outcome.error else None,
         "next_attempt_at": (
-            _utc(outcome.next_attempt_at) if outcome.next_attempt_at is not None else at
+            utc(outcome.next_attempt_at) if outcome.next_attempt_at is not None else at
         ),
     }
     if outcome.status == SENT:
@@ -231,7 +232,7 @@ def record_outcome(engine: Engine, claim: Claim, outcome: Outcome) -> bool:
                 deliveries.c.id == claim.delivery_id,
                 deliveries.c.status == PENDING,
                 deliveries.c.attempts == claim.attempts,
-                deliveries.c.next_attempt_at == _utc(claim.lease_until),
+                deliveries.c.next_attempt_at == utc(claim.lease_until),
             )
             .values(values)
         ).rowcount
@@ -329,12 +330,6 @@ def _aware(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("times must be timezone-aware")
-    return at.astimezone(dt.UTC)
-
-
 def cancel_pending(conn: Connection, *, consumer_id: str, reason: str, now: dt.datetime) -> int:
     """Stop every delivery of ``consumer_id``'s moments not yet made: their outbox rows and
     delivery rows still pending become ``expired`` with ``reason`` (consent withdrawn: what
@@ -345,11 +340,11 @@ def cancel_pending(conn: Connection, *, consumer_id: str, reason: str, now: dt.d
     conn.execute(
         update(deliveries)
         .where(deliveries.c.moment_id.in_(theirs), deliveries.c.status == PENDING)
-        .values(status=EXPIRED, last_error=reason, next_attempt_at=_utc(now))
+        .values(status=EXPIRED, last_error=reason, next_attempt_at=utc(now))
     )
     stopped = conn.execute(
         update(outbox)
         .where(outbox.c.moment_id.in_(theirs), outbox.c.status == PENDING)
-        .values(status=EXPIRED, last_error=reason, updated_at=_utc(now))
+        .values(status=EXPIRED, last_error=reason, updated_at=utc(now))
     )
     return int(stopped.rowcount or 0)

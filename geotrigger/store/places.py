@@ -34,6 +34,7 @@ from geotrigger.places import parse_opening_hours
 from geotrigger.store.database import in_lists
 from geotrigger.store.tables import place_changes
 from geotrigger.store.tables import places as places_table
+from geotrigger.store.types import utc
 
 # The fields a diff names, in the order it names them.
 FIELDS = (
@@ -77,7 +78,7 @@ def require_places_table(conn: Connection) -> None:
 def save_place(conn: Connection, *, place: Place, now: dt.datetime) -> None:
     """Insert ``place``, or replace the row of the same id."""
     lock_changes(conn)
-    row = _row(place, _utc(now))
+    row = _row(place, utc(now))
     updated = conn.execute(update(places_table).where(places_table.c.id == place.id).values(row))
     if updated.rowcount == 0:
         conn.execute(places_table.insert().values(row))
@@ -136,7 +137,7 @@ def apply_places(conn: Connection, *, places: Iterable[Place], now: dt.datetime)
     wanted = _by_id(places)
     lock_changes(conn)
     diff = diff_places(conn, places=wanted.values())
-    stamp = _utc(now)
+    stamp = utc(now)
     if diff.added:
         conn.execute(places_table.insert(), [_row(wanted[i], stamp) for i in diff.added])
     for place_id in diff.changed:
@@ -168,7 +169,7 @@ def log_changes(conn: Connection, *, place_ids: Iterable[str], now: dt.datetime)
     if not ids:
         return
     lock_changes(conn)
-    stamp = _utc(now)
+    stamp = utc(now)
     conn.execute(place_changes.insert(), [{"place_id": i, "changed_at": stamp} for i in ids])
 
 
@@ -207,12 +208,6 @@ def _by_id(places: Iterable[Place]) -> dict[str, Place]:
             raise PlaceError("given twice", where=Where(item_id=place.id))
         by_id[place.id] = place
     return by_id
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.UTC)
 
 
 def _row(place: Place, now: dt.datetime) -> dict[str, Any]:

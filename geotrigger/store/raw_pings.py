@@ -16,11 +16,12 @@ from sqlalchemy import Connection, delete, func, insert, select
 from geotrigger.model import Ping
 from geotrigger.store.pings import ping_document
 from geotrigger.store.tables import raw_pings
+from geotrigger.store.types import utc
 
 
 def save_raw_pings(conn: Connection, *, pings: Iterable[Ping], received_at: dt.datetime) -> int:
     """Store the pings as received at ``received_at`` (one multi-row insert); how many."""
-    when = _utc(received_at)
+    when = utc(received_at)
     rows = [
         {"device_id": p.device_id, "received_at": when, "payload": ping_document(p)} for p in pings
     ]
@@ -31,15 +32,9 @@ def save_raw_pings(conn: Connection, *, pings: Iterable[Ping], received_at: dt.d
 
 def prune_raw_pings(conn: Connection, *, before: dt.datetime) -> int:
     """Delete the pings received before ``before`` (one received exactly then stays); how many."""
-    return conn.execute(delete(raw_pings).where(raw_pings.c.received_at < _utc(before))).rowcount
+    return conn.execute(delete(raw_pings).where(raw_pings.c.received_at < utc(before))).rowcount
 
 
 def count_raw_pings(conn: Connection) -> int:
     """How many raw pings are stored."""
     return int(conn.execute(select(func.count()).select_from(raw_pings)).scalar_one())
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"time {at!r} must be timezone-aware")
-    return at.astimezone(dt.UTC)

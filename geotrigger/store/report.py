@@ -29,6 +29,7 @@ from geotrigger.moments.report import (
     build_report,
 )
 from geotrigger.store.tables import decisions, outcomes, would_be_ledger
+from geotrigger.store.types import utc
 
 
 def load_report(
@@ -132,9 +133,9 @@ def _decided_in(
     d = decisions.c
     where: list[ColumnElement[bool]] = []
     if since is not None:
-        where.append(d.at >= _utc(since))
+        where.append(d.at >= utc(since))
     if until is not None:
-        where.append(d.at < _utc(until))
+        where.append(d.at < utc(until))
     if rule_ids:
         where.append(d.rule_id.in_(rule_ids))
     return where
@@ -147,13 +148,7 @@ def _would_be_in(since: dt.datetime | None, until: dt.datetime | None) -> list[C
     w = would_be_ledger.c
     when: list[ColumnElement[bool]] = []
     if since is not None:
-        when.append(w.at_s >= _utc(since).timestamp())
+        when.append(w.at_s >= utc(since).timestamp())
     if until is not None:
-        when.append(w.at_s < _utc(until).timestamp())
+        when.append(w.at_s < utc(until).timestamp())
     return [outcomes.c.moment_id.in_(select(w.moment_id).where(*when))]
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"time {at!r} must be timezone-aware")
-    return at.astimezone(dt.UTC)

@@ -26,6 +26,7 @@ from geotrigger.rules.loading import load_rules_texts
 from geotrigger.rules.model import RuleSet
 from geotrigger.rules.report import format_finding
 from geotrigger.store.tables import rule_sets as rule_sets_table
+from geotrigger.store.types import utc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +87,7 @@ def save_rule_set(
         raise ValueError("a rule set needs at least one file")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in sources.items()):
         raise ValueError("a rule set maps file names to their text")
-    stamp = _utc(now)
+    stamp = utc(now)
     checksum = rule_set_checksum(sources)
     _lock(conn)
     existing = find_rule_set(conn, checksum=checksum)
@@ -188,9 +189,3 @@ def _version(row: RowMapping) -> RuleSetVersion:
         sources=row["sources"],
         created_at=created.astimezone(dt.UTC),
     )
-
-
-def _utc(now: dt.datetime) -> dt.datetime:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(dt.UTC)

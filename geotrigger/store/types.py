@@ -8,6 +8,7 @@ shapely geometries never leave this package as anything else. JSON is ``JSONB`` 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -57,3 +58,11 @@ class WkbGeometry(TypeDecorator[bytes]):
                 return bytes.fromhex(data)
             return bytes(data)
         return bytes(value)
+
+
+def utc(at: dt.datetime) -> dt.datetime:
+    """An aware time in UTC, as every repository writes times; ValueError for a naive one
+    (SQLite would keep its wall time without an offset)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"time {at!r} must be timezone-aware")
+    return at.astimezone(dt.UTC)

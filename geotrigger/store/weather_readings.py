@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, RowMapping, and_, delete, exists, fun
 from geotrigger.errors import WeatherError, Where
 from geotrigger.store.database import in_lists, upsert_insert
 from geotrigger.store.tables import weather_readings
+from geotrigger.store.types import utc
 from geotrigger.weather.reading import NUMERIC_FIELDS, WeatherCondition, WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
 
@@ -50,7 +51,7 @@ def save_readings(
 ) -> int:
     """Store each key's reading, fetched at ``fetched_at``; the number of new rows (a reading
     already stored for its key, source and observation time is left as it is)."""
-    fetched = _utc(fetched_at)
+    fetched = utc(fetched_at)
     rows = [reading_row(key, reading, fetched) for key, reading in sorted(readings.items())]
     if not rows:
         return 0
@@ -73,7 +74,7 @@ def load_readings(
 ) -> list[tuple[str, WeatherReading]]:
     """The stored readings (observed at or after ``since``; at ``keys`` only, when given),
     as (key, reading), in order of observation time, then key, then storing order."""
-    conditions = [] if since is None else [weather_readings.c.observed_at >= _utc(since)]
+    conditions = [] if since is None else [weather_readings.c.observed_at >= utc(since)]
     if keys is None:
         return [_keyed(row) for row in _rows(conn, conditions)]
     found: list[RowMapping] = []
@@ -155,7 +156,7 @@ def prune_weather_readings(conn: Connection, *, before: dt.datetime) -> int:
     )
     deleted = conn.execute(
         delete(table).where(
-            table.c.observed_at < _utc(before), table.c.id < _newest(conn), superseded
+            table.c.observed_at < utc(before), table.c.id < _newest(conn), superseded
         )
     )
     return int(deleted.rowcount or 0)
@@ -174,8 +175,8 @@ def reading_row(key: str, reading: WeatherReading, fetched_at: dt.datetime) -> d
     return {
         "key": key,
         "source": reading.source,
-        "observed_at": _utc(reading.observed_at),
-        "valid_until": None if reading.valid_until is None else _utc(reading.valid_until),
+        "observed_at": utc(reading.observed_at),
+        "valid_until": None if reading.valid_until is None else utc(reading.valid_until),
         "fetched_at": fetched_at,
         "reading": reading_document(reading),
     }
@@ -234,15 +235,8 @@ def _newest(conn: Connection) -> int:
 
 
 def _rfc3339(at: dt.datetime) -> str:
-    return _utc(at).isoformat().replace("+00:00", "Z")
+    return utc(at).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(text: str) -> dt.datetime:
-    return _utc(dt.datetime.fromisoformat(text))
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    """An aware time in UTC (SQLite keeps the wall time without its offset)."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"time {at!r} must be timezone-aware")
-    return at.astimezone(dt.UTC)
+    return utc(dt.datetime.fromisoformat(text))
