@@ -52,3 +52,9 @@ def decode_form(body: bytes) -> dict[str, str]:
 def json_response(document: Any, status_code: int = 200) -> Response:
     """``document`` as a JSON response (orjson: datetimes as RFC 3339)."""
     return Response(orjson.dumps(document), status_code=status_code, media_type="application/json")
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI of a required JSON body of ``schema`` (the routes read bodies themselves,
+    with a size limit, so FastAPI cannot derive it)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -22,7 +22,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from geotrigger.api.bodies import decode_form, decode_json, json_response, read_body
+from geotrigger.api.bodies import decode_form, decode_json, json_body, json_response, read_body
 from geotrigger.api.security import IngestKey, only_own_devices
 from geotrigger.api.service import Service
 from geotrigger.auth import ApiKey
@@ -56,12 +56,7 @@ def _parsed(parse: Any, *args: Any, **kwargs: Any) -> list[Ping | Rejection]:
 @router.post(
     "/v1/owntracks",
     summary="OwnTracks (HTTP mode)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
-        }
-    },
+    openapi_extra=json_body({"type": ["object", "array"]}),
 )
 async def owntracks(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service
@@ -75,20 +70,13 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
 @router.post(
     "/v1/overland",
     summary="Overland",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["locations"],
-                        "properties": {"locations": {"type": "array", "items": {"type": "object"}}},
-                    }
-                }
-            },
+    openapi_extra=json_body(
+        {
+            "type": "object",
+            "required": ["locations"],
+            "properties": {"locations": {"type": "array", "items": {"type": "object"}}},
         }
-    },
+    ),
 )
 async def overland(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from geotrigger.api.bodies import decode_json, json_response, read_body
+from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import IngestKey, only_own_devices
 from geotrigger.api.service import Service
 from geotrigger.errors import PingError, Where
@@ -121,9 +121,7 @@ def answers_document(answers: list[PingAnswer]) -> dict[str, Any]:
 @router.post(
     "/v1/pings",
     summary="Post one ping or a batch",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": BATCH_SCHEMA}}}
-    },
+    openapi_extra=json_body(BATCH_SCHEMA),
     responses={
         200: {"content": {"application/json": {"schema": ANSWERS_SCHEMA}}},
         400: {"description": "the body is not JSON"},

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from geotrigger.api.bodies import decode_json, json_response, read_body
+from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import OutcomesKey
 from geotrigger.api.service import Service
 from geotrigger.pings.parse import parse_timestamp
@@ -39,12 +39,7 @@ OUTCOME_SCHEMA: dict[str, Any] = {
 @router.post(
     "/v1/moments/{moment_id}/outcomes",
     summary="Record that a moment was delivered, opened or converted",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": OUTCOME_SCHEMA}},
-        }
-    },
+    openapi_extra=json_body(OUTCOME_SCHEMA),
     responses={201: {"description": "recorded"}, 200: {"description": "recorded before"}},
 )
 async def post_outcome(moment_id: str, request: Request, key: OutcomesKey) -> Any:

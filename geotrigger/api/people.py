@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from geotrigger.api.bodies import decode_json, json_response, read_body
+from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import AdminKey, ReadKey
 from geotrigger.api.service import Service
 from geotrigger.consumers.profile import LOCATION_MARKETING
@@ -57,12 +57,7 @@ def _service(request: Request) -> Service:
 @router.put(
     "/v1/consumers/{consumer_id}",
     summary="Insert or replace a consumer's profile",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PROFILE_SCHEMA}},
-        }
-    },
+    openapi_extra=json_body(PROFILE_SCHEMA),
 )
 async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
     service = _service(request)
@@ -90,20 +85,13 @@ async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any
 @router.put(
     "/v1/consumers/{consumer_id}/consent/{purpose}",
     summary="Give or withdraw consent for a purpose (effective at once)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["given"],
-                        "properties": {"given": {"type": "boolean"}},
-                    }
-                }
-            },
+    openapi_extra=json_body(
+        {
+            "type": "object",
+            "required": ["given"],
+            "properties": {"given": {"type": "boolean"}},
         }
-    },
+    ),
 )
 async def put_consent(consumer_id: str, purpose: str, request: Request, key: AdminKey) -> Any:
     service = _service(request)
