@@ -4,6 +4,7 @@
 
     GeotriggerError                 anything geotrigger raises on purpose
     ├── ConfigError                 a setting is missing, malformed or refused
+    │   └── DatabaseError           the database failed or cannot be reached (HTTP 503)
     ├── InputError                  bad input named by where it came from (file, line, feature, id)
     │   ├── PlaceError              a place that cannot be loaded (geometry, hours, fields)
     │   ├── PingError               a ping that cannot be parsed at all
@@ -61,6 +62,12 @@ class ConfigError(GeotriggerError):
     """A setting is missing, malformed or refused."""
 
     http_status = 500
+
+
+class DatabaseError(ConfigError):
+    """The database failed or cannot be reached; the message names it (never its password)."""
+
+    http_status = 503
 
 
 class InputError(GeotriggerError):

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from geotrigger.errors import ConfigError
+from geotrigger.errors import ConfigError, DatabaseError
 
 _PASSWORD = re.compile(r"(//[^:/@\s]*:)[^@\s]*@")
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -148,13 +148,13 @@ def ensure_database(url: str) -> bool:
 
 @contextmanager
 def database_errors(url: str) -> Iterator[None]:
-    """Database failures inside the block become a ConfigError naming the database (without
+    """Database failures inside the block become a DatabaseError naming the database (without
     its password): the edges of the program never see SQLAlchemy's exceptions."""
     try:
         yield
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        raise ConfigError(f"database {shown(url)}: {redacted(str(cause)).strip()}") from exc
+        raise DatabaseError(f"database {shown(url)}: {redacted(str(cause)).strip()}") from exc
 
 
 @contextmanager
@@ -199,11 +199,9 @@ def check_reachable(engine: Engine) -> None:
 
 
 def is_database_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database failing (a driver error, or one that
-    :func:`database_errors` turned into a ConfigError), not the program."""
-    return isinstance(exc, SQLAlchemyError) or (
-        isinstance(exc, ConfigError) and str(exc).startswith("database ")
-    )
+    """Whether ``exc`` is the database failing (a driver error, or the DatabaseError that
+    :func:`database_errors` made of one), not the program."""
+    return isinstance(exc, SQLAlchemyError | DatabaseError)
 
 
 # Values per IN (...) list: well under SQLite's limit of bound parameters, and one query for
