@@ -64,7 +64,6 @@ uses it at a time.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -72,9 +71,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -88,15 +86,20 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger_providers.base import PARSE_ERRORS, utc_now
+from geotrigger_providers.guards import BreakerState, CircuitBreaker, TokenBucket
+from geotrigger_providers.responses import (
+    HttpResponse,
+    http_date,
+    retry_after_s,
+    summarise_body,
+)
 
 Params = Mapping[str, str | int | float]
 _T = TypeVar("_T")
-BreakerState = Literal["closed", "open", "half-open"]
 
 log = logging.getLogger("geotrigger.providers.http")
 
 MASK = "***"
-SUMMARY_CHARS = 200  # how much of an error body a message quotes
 MAX_FRESH_S = 3600.0  # the longest a cached response is served without asking the provider
 # Headers that describe a body: a 304 has none of its own, the cached body keeps its own.
 _BODY_HEADERS = frozenset(
@@ -114,105 +117,6 @@ _BAD_URL = (
     requests.exceptions.InvalidSchema,
     requests.exceptions.URLRequired,
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpResponse:
-    """A response that passed the checks: a 2xx status (or a cached one on 304).
-
-    ``provider`` and ``cell`` name where it came from in the errors :meth:`json` raises.
-    """
-
-    status: int
-    url: str  # without the query string (it may hold a key)
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes
-    not_modified: bool = False  # served from the cache (304, or before Expires)
-    provider: str = "http"
-    cell: str | None = None
-
-    def json(self) -> Any:
-        """The body as JSON; :class:`ProviderResponseError` for HTML, truncated or garbage."""
-        if not self.body.strip():
-            raise self._unreadable(f"an empty body instead of JSON from {self.url}")
-        if _looks_like_html(self.headers.get("content-type", ""), self.body):
-            raise self._unreadable(
-                f"an HTML page instead of JSON from {self.url} (HTTP {self.status}): "
-                f"{summarise_body(self.body)}"
-            )
-        try:
-            return json.loads(self.body)
-        except json.JSONDecodeError as exc:
-            raise self._unreadable(_json_problem(exc, self.url)) from None
-        except ValueError as exc:  # bytes that are not UTF-8/16/32
-            raise self._unreadable(f"a body that is not text from {self.url}: {exc}") from None
-        except RecursionError:  # arrays or objects nested deeper than the parser's stack
-            raise self._unreadable(f"JSON nested too deeply to read from {self.url}") from None
-
-    def _unreadable(self, reason: str) -> ProviderResponseError:
-        return ProviderResponseError(self.provider, reason, cell=self.cell)
-
-
-def _looks_like_html(content_type: str, body: bytes) -> bool:
-    """An error page from a proxy or a load balancer, whatever its status."""
-    return "text/html" in content_type.lower() or body.lstrip().startswith(b"<")
-
-
-def _json_problem(exc: json.JSONDecodeError, url: str) -> str:
-    """Where the JSON went wrong; a document that stops early is called truncated."""
-    where = f"line {exc.lineno}, column {exc.colno} (char {exc.pos})"
-    if exc.pos >= len(exc.doc.rstrip()):
-        return f"truncated JSON from {url}: it ends at {where}: {exc.msg}"
-    return f"invalid JSON from {url} at {where}: {exc.msg}"
-
-
-def summarise_body(body: bytes, limit: int = SUMMARY_CHARS) -> str:
-    """What an error body says, in one short line: the ``message``, ``reason``, ``detail`` or
-    ``title`` of a JSON object, else the body's text without HTML tags."""
-    text = body.decode("utf-8", errors="replace")
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    if isinstance(document, dict):
-        for key in ("message", "reason", "detail", "title"):
-            value = document.get(key)
-            if isinstance(value, str) and value.strip():
-                text = value
-                break
-    else:
-        text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", text, flags=re.S | re.I)
-        text = re.sub(r"<[^>]*>", " ", text)
-    text = " ".join(text.split())
-    if not text:
-        return "(empty body)"
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def retry_after_s(value: str | None, now: datetime) -> float | None:
-    """A ``Retry-After`` in seconds from ``now``: integer seconds or an HTTP date; None when
-    missing or unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        when = http_date(text)
-        return None if when is None else max(0.0, (when - now).total_seconds())
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-def http_date(value: str | None) -> datetime | None:
-    """An HTTP date (``Expires``, ``Retry-After``) as an aware UTC time, None when it is not
-    one (``Expires: 0`` and ``-1`` mean already expired: the caller revalidates)."""
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,92 +148,6 @@ class _Cached:
 
     def fresh(self, now: datetime) -> bool:
         return self.fresh_until is not None and now < self.fresh_until
-
-
-class TokenBucket:
-    """At most ``rate_per_s`` tokens taken per second on average, bursts up to the capacity. A
-    take without enough tokens borrows them and sleeps until they are paid back, so it never
-    loops on a clock that a fake ``sleep`` does not move. Clients of one provider may share
-    one, so that together they keep to its rate."""
-
-    def __init__(
-        self, rate_per_s: float, clock: Callable[[], float], sleep: Callable[[float], None]
-    ) -> None:
-        self._rate, self._clock, self._sleep = rate_per_s, clock, sleep
-        self._capacity = max(1.0, rate_per_s)
-        self._tokens = self._capacity
-        self._updated = clock()
-
-    def take(self, cost: float = 1.0) -> None:
-        """Take ``cost`` tokens, waiting until they are there."""
-        now = self._clock()
-        elapsed = max(0.0, now - self._updated)
-        self._tokens = min(self._capacity, self._tokens + elapsed * self._rate)
-        self._updated = now
-        self._tokens -= cost
-        if self._tokens < 0:
-            self._sleep(-self._tokens / self._rate)
-
-
-class _CircuitBreaker:
-    """Consecutive failed requests open the circuit for ``reset_s``; then one trial request
-    closes it again or re-opens it."""
-
-    def __init__(
-        self, provider: str, failures: int, reset_s: float, clock: Callable[[], float]
-    ) -> None:
-        self._provider, self._threshold, self._reset_s, self._clock = (
-            provider,
-            failures,
-            reset_s,
-            clock,
-        )
-        self._state: BreakerState = "closed"
-        self._failures = 0
-        self._opened_at = 0.0
-
-    @property
-    def state(self) -> BreakerState:
-        """The state now: an open circuit whose time is up reads as half-open."""
-        if self._state == "open" and self._remaining_s() <= 0:
-            return "half-open"
-        return self._state
-
-    def admit(self, cell: str | None) -> None:
-        """Let a request through, or fail fast while the circuit is open."""
-        if self._state != "open":
-            return
-        remaining = self._remaining_s()
-        if remaining > 0:
-            raise ProviderUnavailableError(
-                self._provider,
-                f"circuit open after {self._failures} consecutive failed requests; "
-                f"next trial in {remaining:.0f} s",
-                cell=cell,
-            )
-        self._state = "half-open"
-        log.info("provider %s: circuit half-open, sending one trial request", self._provider)
-
-    def succeeded(self) -> None:
-        if self._state != "closed":
-            log.info("provider %s: circuit closed, the trial request succeeded", self._provider)
-        self._state, self._failures = "closed", 0
-
-    def failed(self, reason: str) -> None:
-        self._failures += 1
-        if self._state == "half-open" or self._failures >= self._threshold:
-            self._state, self._opened_at = "open", self._clock()
-            log.warning(
-                "provider %s: circuit open for %g s after %d consecutive failed requests "
-                "(last: %s)",
-                self._provider,
-                self._reset_s,
-                self._failures,
-                reason,
-            )
-
-    def _remaining_s(self) -> float:
-        return self._opened_at + self._reset_s - self._clock()
 
 
 def check_base_url(provider: str, base_url: str) -> None:
@@ -420,7 +238,7 @@ class HttpClient:
             self._session.headers["User-Agent"] = config.user_agent
         self._timeout = (config.connect_timeout_s, config.read_timeout_s)
         self._bucket = limiter or TokenBucket(config.rate_per_s, clock, sleep)
-        self._breaker = _CircuitBreaker(
+        self._breaker = CircuitBreaker(
             config.name, config.breaker_failures, config.breaker_reset_s, clock
         )
         self._cache: dict[str, _Cached] = {}

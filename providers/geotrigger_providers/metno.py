@@ -49,7 +49,8 @@ from geotrigger_providers.base import (
     utc_now,
     utc_time,
 )
-from geotrigger_providers.http import HttpClient, HttpResponse, http_date
+from geotrigger_providers.http import HttpClient
+from geotrigger_providers.responses import HttpResponse, http_date
 
 NAME = "metno"
 OPTIONS: frozenset[str] = frozenset()  # no options: the ProviderConfig fields are all it takes
