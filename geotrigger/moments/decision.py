@@ -222,3 +222,10 @@ class Decision:
                 "data": dict(m.data),
             }
         return record
+
+
+def decision_key(decision: Decision) -> str:
+    """A decision's key: one per candidate (rule, consumer, place, event), so a batch stored
+    again stores each decision once. It equals the id the candidate's moment has or would
+    have (:func:`moment_id`)."""
+    return moment_id(decision.rule_id, decision.consumer_id, decision.place_id, decision.event_key)

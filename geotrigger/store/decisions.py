@@ -5,6 +5,11 @@ event time, outcome, the gate or condition, the moment's id) and the whole recor
 :meth:`Decision.to_record` gives it, made JSON-safe with the same options as a decisions file
 (times as RFC 3339 strings in UTC, ``Z``), so a stored record equals that file's line. Retention
 counts from ``created_at``, when the decision was stored (:func:`prune_decisions`).
+
+Each row has its candidate's key (:func:`decision_key`: rule, consumer, place and event, the
+id its moment has or would have), unique: a batch that runs again (a replay restarted after a
+crash, an ingest batch sent again) stores nothing twice, and the decision stored first stays.
+Rows stored before migration 0006 have no key and never block a new one.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
-from geotrigger.moments.decision import Decision
+from geotrigger.moments.decision import Decision, decision_key
+from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import decisions as decisions_table
 from geotrigger.store.types import utc
 
@@ -31,7 +37,9 @@ def decision_record(decision: Decision) -> dict[str, Any]:
 
 
 def save_decisions(conn: Connection, *, decisions: Sequence[Decision], now: dt.datetime) -> None:
-    """Store the decisions (one multi-row insert); ``now`` is when, for retention."""
+    """Store the decisions (one multi-row insert); ``now`` is when, for retention. A decision
+    whose key is stored already (the same candidate, from a batch that ran before) is left
+    out: the one stored first stays."""
     if not decisions:
         return
     created_at = utc(now)
@@ -47,10 +55,14 @@ def save_decisions(conn: Connection, *, decisions: Sequence[Decision], now: dt.d
             "moment_id": None if d.moment is None else d.moment.id,
             "record": decision_record(d),
             "created_at": created_at,
+            "key": decision_key(d),
         }
         for d in decisions
     ]
-    conn.execute(insert(decisions_table), rows)
+    statement = upsert_insert(conn, decisions_table).on_conflict_do_nothing(
+        index_elements=[decisions_table.c.key]
+    )
+    conn.execute(statement, rows)
 
 
 def load_decisions(

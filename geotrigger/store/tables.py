@@ -197,8 +197,11 @@ decisions = Table(
     Column("moment_id", String(32)),
     Column("record", Document, nullable=False),  # the whole trace
     _stamp("created_at"),  # retention counts from here
+    # one per candidate (decision_key); NULL in rows stored before migration 0006
+    Column("key", String(32)),
     Index("ix_decisions_consumer_id_at", "consumer_id", "at"),
     Index("ix_decisions_created_at", "created_at"),
+    Index("ix_decisions_key", "key", unique=True),  # NULLs never collide
 )
 
 # Every reading a weather sweep stored, numbered in commit order (writers hold a lock), so

@@ -1,24 +1,34 @@
 """Decisions in the database: every record back as a decisions file writes it, one consumer's
-by event time within bounds, and pruning by when they were stored with the cutoff kept. On
-SQLite and on real PostGIS."""
+by event time within bounds, pruning by when they were stored with the cutoff kept, and each
+candidate's decision stored once however often its batch runs. On SQLite and on real PostGIS."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import orjson
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 
+from geotrigger.config import Settings
 from geotrigger.moments.decision import (
     ConditionResult,
     Decision,
     Moment,
     Outcome,
     RelevanceScore,
+    decision_key,
+    moment_id,
 )
 from geotrigger.rules.model import TriggerKind
-from geotrigger.store.decisions import load_decisions, prune_decisions, save_decisions
+from geotrigger.store.decisions import (
+    decision_record,
+    load_decisions,
+    prune_decisions,
+    save_decisions,
+)
+from geotrigger.store.durable import Durable
 from geotrigger.store.tables import decisions
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -194,3 +204,104 @@ def test_nothing_to_save_and_naive_times_refused(engine: Engine) -> None:
             save_decisions(conn, decisions=[FIRED], now=NOW.replace(tzinfo=None))
         with pytest.raises(ValueError, match="timezone-aware"):
             prune_decisions(conn, before=NOW.replace(tzinfo=None))
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(decisions)).scalar_one())
+
+
+def test_the_key_is_the_id_of_the_candidates_moment(engine: Engine) -> None:
+    with engine.begin() as conn:
+        save_decisions(conn, decisions=[FIRED, SUPPRESSED], now=NOW)
+    with engine.connect() as conn:
+        keys = conn.execute(select(decisions.c.key).order_by(decisions.c.at)).scalars().all()
+    assert keys == [decision_key(FIRED), decision_key(SUPPRESSED)]
+    assert decision_key(FIRED) == moment_id("coffee-morning", "anna", "cafe-1", FIRED.event_key)
+
+
+def test_a_batch_saved_again_is_stored_once(engine: Engine) -> None:
+    batch = [FIRED, SUPPRESSED, NOT_MATCHED]
+    for when in (NOW, NOW + dt.timedelta(minutes=1)):  # the batch runs again, later
+        with engine.begin() as conn:
+            save_decisions(conn, decisions=batch, now=when)
+    with engine.connect() as conn:
+        records = load_decisions(conn, consumer_id="anna")
+        stamps = set(conn.execute(select(decisions.c.created_at)).scalars())
+    assert records == [_as_file_line(d) for d in batch]
+    assert len(stamps) == 1  # the rows of the first run, untouched
+
+
+def test_the_decision_stored_first_stays(engine: Engine) -> None:
+    """The same candidate decided otherwise the second time (and twice within one batch):
+    the first decision stored is the one kept."""
+    again = dataclasses.replace(SUPPRESSED, gate="caps", reason="capped", seen={})
+    within = dataclasses.replace(SUPPRESSED, gate="spacing", reason="too soon", seen={})
+    with engine.begin() as conn:
+        save_decisions(conn, decisions=[SUPPRESSED, within], now=NOW)
+    with engine.begin() as conn:
+        save_decisions(conn, decisions=[again, NOT_MATCHED], now=NOW)
+    with engine.connect() as conn:
+        records = load_decisions(conn, consumer_id="anna")
+        gates = conn.execute(select(decisions.c.gate).order_by(decisions.c.at)).scalars().all()
+    assert records == [_as_file_line(SUPPRESSED), _as_file_line(NOT_MATCHED)]
+    assert gates == ["cooldown", None]
+
+
+@pytest.mark.parametrize(
+    "differs",
+    [
+        {"rule_id": "coffee-evening"},
+        {"consumer_id": "boris"},
+        {"place_id": "cafe-2"},
+        {"event_key": "ping-other"},
+    ],
+)
+def test_two_candidates_are_two_rows(engine: Engine, differs: dict[str, str]) -> None:
+    other = dataclasses.replace(SUPPRESSED, **differs)  # type: ignore[arg-type]
+    assert decision_key(other) != decision_key(SUPPRESSED)
+    for _ in range(2):
+        with engine.begin() as conn:
+            save_decisions(conn, decisions=[SUPPRESSED, other], now=NOW)
+    assert _count(engine) == 2
+
+
+def test_rows_stored_without_a_key_block_nothing(engine: Engine) -> None:
+    """Rows from before the keys (key NULL), even two of the same candidate, stay; the same
+    decision saved now is stored beside them, once."""
+    old = {
+        "consumer_id": SUPPRESSED.consumer_id,
+        "rule_id": SUPPRESSED.rule_id,
+        "place_id": SUPPRESSED.place_id,
+        "at": SUPPRESSED.at,
+        "outcome": SUPPRESSED.outcome.value,
+        "gate": SUPPRESSED.gate,
+        "condition": None,
+        "moment_id": None,
+        "record": decision_record(SUPPRESSED),
+        "created_at": NOW - dt.timedelta(days=1),
+        "key": None,
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(decisions), [old, old])
+    for _ in range(2):
+        with engine.begin() as conn:
+            save_decisions(conn, decisions=[SUPPRESSED], now=NOW)
+    with engine.connect() as conn:
+        keys = conn.execute(select(decisions.c.key).order_by(decisions.c.id)).scalars().all()
+    assert keys == [None, None, decision_key(SUPPRESSED)]
+
+
+def test_a_replay_archiving_a_batch_again_stores_it_once(database_url: str, engine: Engine) -> None:
+    """A replay killed after it archived a batch's decisions and before it saved the batch's
+    device states runs the batch again when restarted, and archives its decisions again."""
+    batch: list[object] = [FIRED, SUPPRESSED, NOT_MATCHED]
+    for _ in range(2):  # the first process, then the restarted one
+        durable = Durable(database_url, Settings())
+        try:
+            durable.archive_decisions(batch)
+        finally:
+            durable.close()
+    with engine.connect() as conn:
+        assert load_decisions(conn, consumer_id="anna") == [_as_file_line(d) for d in batch]
+    assert _count(engine) == 3
