@@ -129,7 +129,8 @@ class RetentionSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiSettings:
-    """Per-key request limits of the HTTP API (a token bucket per key)."""
+    """The HTTP API: per-key request limits (a token bucket per key), and how many devices'
+    states the ingesting process keeps in memory."""
 
     # Where the API's workers share their limits (redis://HOST:PORT/DB). Empty: each process
     # limits on its own, which is right for one worker; with N workers a key would get N
@@ -139,6 +140,10 @@ class ApiSettings:
     # after being idle. A phone posts a ping every few seconds; 50/s is a busy gateway.
     rate_per_s: float = 50.0
     burst: float = 100.0
+    # Device states kept in memory between requests (the most recently seen; a few KB each):
+    # a batch then reads only the devices it does not hold. Every batch still writes its
+    # states to the database. 0: read every batch's states from the database.
+    devices_in_memory: int = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

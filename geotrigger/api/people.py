@@ -131,13 +131,7 @@ async def put_consent(consumer_id: str, purpose: str, request: Request, key: Adm
 async def delete_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
     service = _service(request)
 
-    def erase() -> dict[str, int]:
-        with service.durable.engine.begin() as conn:
-            deleted = repo.erase_consumer(conn, consumer_id=consumer_id)
-        service.ingestor.refresh()
-        return deleted
-
-    deleted = await run_in_threadpool(erase)
+    deleted = await run_in_threadpool(service.ingestor.erase, consumer_id)
     if not any(deleted.values()):
         raise HTTPException(404, f"nothing is stored about consumer {consumer_id!r}")
     return json_response({"id": consumer_id, "deleted": deleted})

@@ -37,7 +37,7 @@ class Service:
 
 def open_service(url: str, settings: Settings) -> Service:
     """The service of the database at ``url`` (migrated, with places and moments applied)."""
-    durable = Durable(url, settings)
+    durable = Durable(url, settings, owns_state=True)
     ingestor = Ingestor(durable, settings)
     return Service(
         settings=settings,

@@ -32,6 +32,7 @@ from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous
 from geotrigger.engine import Engine, Event
 from geotrigger.engine.replay import ReplaySummary, event_record, replay
 from geotrigger.errors import ConfigError
+from geotrigger.jobs.ingest import sole_ingester
 from geotrigger.jobs.place_sync import Following, PlaceSync
 from geotrigger.jobs.sweep import Sweep, Sweeping
 from geotrigger.model import Place, Transition
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         settle_heap()
         moments = MomentSummary()
         try:
-            with _output(args.out) as out:
+            with _into(durable), _output(args.out) as out:
                 summary = replay_file(
                     processor,
                     args.pings,
@@ -262,6 +263,18 @@ def format_sweeps(sweep: Sweep) -> str:
 
 
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
+
+
+@contextmanager
+def _into(durable: Durable | None) -> Iterator[None]:
+    """A replay into a database is its one ingesting process while it runs (no API serving
+    it: the two would write the same devices' states), and writes each batch's device
+    states with its decisions."""
+    if durable is None:
+        yield
+        return
+    with sole_ingester(durable), durable.states_with_decisions():
+        yield
 
 
 def settle_heap() -> None:

@@ -20,19 +20,17 @@ from geotrigger.cli.db import database_url
 from geotrigger.cli.replay import settle_heap
 from geotrigger.config import load_settings
 from geotrigger.consumers import load_consumers
-from geotrigger.errors import ConfigError
+from geotrigger.jobs.ingest import sole_ingester
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import read_rule_files
 from geotrigger.store import api_keys, migrations
 from geotrigger.store import consumers as consumers_repo
 from geotrigger.store.database import shown, transaction
-from geotrigger.store.locks import try_lock
 from geotrigger.store.places import apply_places, load_places
 from geotrigger.store.rule_sets import save_rule_set
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_KEY_NAME = "examples (geotrigger serve --examples)"
-INGEST_LOCK = "geotrigger-ingest"
 
 
 def register(subparsers: Any) -> None:
@@ -70,15 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if key is not None:
         print(example_text(base, key), flush=True)
     try:
-        # The engine keeps device state in memory between batches and serialises them under
-        # its own lock: one ingesting process per database, or two would decide the same
-        # devices from different states.
-        with try_lock(service.durable.engine, INGEST_LOCK) as taken:
-            if not taken:
-                raise ConfigError(
-                    f"another geotrigger serve is already ingesting into {shown(url)}: "
-                    "one API process per database"
-                )
+        with sole_ingester(service.durable):
             uvicorn.run(
                 create_app(service),
                 host=args.host,

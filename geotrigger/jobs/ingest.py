@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from geotrigger.config import Settings
+from geotrigger.errors import ConfigError
 from geotrigger.jobs.live import LiveEngine
 from geotrigger.model import Ping, Rejection, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision, Outcome
 from geotrigger.privacy import pseudonym
-from geotrigger.store.database import database_errors
+from geotrigger.store.consumers import erase_consumer, load_consumer
+from geotrigger.store.database import database_errors, shown
 from geotrigger.store.decisions import save_decisions
 from geotrigger.store.device_state import collector_paused
 from geotrigger.store.durable import Durable
+from geotrigger.store.locks import try_lock
 from geotrigger.store.receipts import load_receipts, save_receipts
+
+# The lock of the one process that accepts pings into a database: it owns the device states
+# (the API service keeps them in memory between batches; a replay writes them), so a second
+# one would decide the same devices from different states and overwrite the other's.
+INGEST_LOCK = "geotrigger-ingest"
 
 # What a receipt keeps of a moment: enough for the client to know it was this moment.
 RECEIPT_MOMENT_FIELDS = ("id", "rule_id", "channel", "expires_at")
@@ -109,6 +118,19 @@ class IngestStats:
             self.decisions[dkey] = self.decisions.get(dkey, 0) + 1
 
 
+@contextmanager
+def sole_ingester(durable: Durable) -> Iterator[None]:
+    """Hold the database's ingest lock for the block (see :data:`INGEST_LOCK`); a ConfigError
+    at once when another process holds it."""
+    with try_lock(durable.engine, INGEST_LOCK) as taken:
+        if not taken:
+            raise ConfigError(
+                f"another process is already ingesting into {shown(durable.url)} "
+                "(a geotrigger serve or a replay into it): one at a time per database"
+            )
+        yield
+
+
 class Ingestor:
     """The live engine of a database, fed by requests."""
 
@@ -134,15 +156,29 @@ class Ingestor:
         self.loaded_at = time.monotonic()
 
     def refresh(self) -> None:
-        """Read places, consumers, rules and weather again now (the admin reload)."""
-        with self.lock:
+        """Read places, consumers, rules and weather again now (the admin reload); the visits
+        of places removed since are closed, and those states written."""
+        with self.lock, self.durable.state.deferred():
             self.live.current(self.clock(), force=True)
+            self._keep((), {})
+
+    def erase(self, consumer_id: str) -> dict[str, int]:
+        """Delete everything stored about a consumer (rows deleted, per table), between two
+        batches: no batch in flight writes their devices' states back afterwards, and the
+        states held in memory go too."""
+        durable = self.durable
+        with self.lock:
+            with database_errors(durable.url), durable.engine.begin() as conn:
+                held = load_consumer(conn, consumer_id=consumer_id)
+                deleted = erase_consumer(conn, consumer_id=consumer_id)
+            durable.state.forget(held.devices if held is not None else ())
+        self.refresh()
+        return deleted
 
     def ingest(self, items: Sequence[Ping | Rejection]) -> list[PingAnswer]:
         """One request's pings (and the records that did not parse), answered in order."""
         with self.lock:
             now = self.clock()
-            engine = self.live.current(now)
             answers: list[PingAnswer | None] = [None] * len(items)
             receipts = {
                 i: self._receipt(p)
@@ -169,6 +205,9 @@ class Ingestor:
             # the states are written in _keep; the batch's objects live as long as the
             # request, so the collector waits for its end (see collector_paused)
             with self.durable.state.deferred(), collector_paused():
+                # inside: states the refresh changes (visits of removed places closed) are
+                # written with the batch's, and dropped from memory if the batch fails
+                engine = self.live.current(now)
                 events = engine.process([p for _, p in fresh], now=now)
                 decisions = [e for e in events if type(e) is Decision]
                 for i, made in self._answers(fresh, events).items():

@@ -24,19 +24,19 @@ what else belongs to the batch.
 from __future__ import annotations
 
 import gc
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.engine.state import DeviceState, PendingEnter, StateStore, Visit
 from geotrigger.model import Ping
-from geotrigger.store.database import in_lists
+from geotrigger.store.bulk import BulkInsert
+from geotrigger.store.database import dump_json, in_lists
 from geotrigger.store.pings import fix_row, ping_from_document, ping_from_fix_row
 from geotrigger.store.tables import device_state
 
@@ -51,12 +51,11 @@ _LOAD = select(device_state).where(
 )
 
 
-@cache
-def _upsert(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
-    """The upsert of whole rows on this database (an upsert: no window without the row)."""
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(device_state)
-    replace = {c: insert.excluded[c] for c in _STATE_COLUMNS}
-    return insert.on_conflict_do_update(index_elements=["device_id"], set_=replace)
+# Every batch writes its devices' rows: documents serialised here, the rows given to the driver
+# as they are (see store/bulk.py).
+_WRITE = BulkInsert(
+    device_state, ("device_id", *_STATE_COLUMNS), key=("device_id",), update=_STATE_COLUMNS
+)
 
 
 class _FixTable:
@@ -100,6 +99,20 @@ def state_row(device_id: str, state: DeviceState, now: datetime) -> dict[str, An
         "recent_ids": list(state.recent),  # ping ids (strings) and epoch times (numbers)
         "updated_at": now,
     }
+
+
+def _stored_row(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A :func:`state_row` as :data:`_WRITE` takes it: the documents as JSON text."""
+    last_ping = row["last_ping"]
+    return (
+        row["device_id"],
+        None if last_ping is None else dump_json(last_ping),
+        row["last_s"],
+        dump_json(row["visits"]),
+        dump_json(row["pending"]),
+        dump_json(row["recent_ids"]),
+        row["updated_at"],
+    )
 
 
 def state_from_row(row: Mapping[Any, Any]) -> DeviceState:
@@ -197,11 +210,24 @@ def stored_last_ping(device_id: str, stored: Mapping[str, Any]) -> Ping | None:
 
 
 class DatabaseStateStore(StateStore):
-    """Device states in the ``device_state`` table: one read and one write per batch."""
+    """Device states in the ``device_state`` table: one read and one write per batch.
 
-    def __init__(self, engine: Engine) -> None:
+    ``keep_devices``: the process owns the devices' states (the API service, the one process
+    that ingests into its database), so the states of up to this many devices, the most
+    recently seen, stay in memory between batches; a batch then reads only the devices it
+    does not hold. Writes still go to the database with every batch (write-through): the
+    table is always what memory holds, so a restart loses nothing. If a :meth:`deferred`
+    block fails, everything held in memory is dropped (the block may have changed the
+    objects), and the next batch reads the states again. 0: nothing is kept (a replay, the
+    scheduler)."""
+
+    def __init__(self, engine: Engine, *, keep_devices: int = 0) -> None:
         self.engine = engine
-        # the documents of the states handed out by the last load, to skip unchanged writes
+        self.keep_devices = keep_devices
+        # the states kept between batches, least recently seen first
+        self._kept: OrderedDict[str, DeviceState] = OrderedDict()
+        # the documents of the stored row of each state handed out (of each kept one, when
+        # keeping), to skip writing a state that did not change
         self._as_loaded: dict[str, tuple[Any, ...]] = {}
         self._held: dict[str, DeviceState] | None = None  # saves held by deferred()
 
@@ -210,16 +236,46 @@ class DatabaseStateStore(StateStore):
         :meth:`deferred`, a state saved there is handed out again as it was saved."""
         wanted = list(dict.fromkeys(device_ids))
         held = self._held or {}
-        found: dict[str, DeviceState] = {d: held[d] for d in wanted if d in held}
-        missing = [d for d in wanted if d not in found]
-        if self._held is None:
+        kept = self._kept
+        found: dict[str, DeviceState] = {}
+        missing: list[str] = []
+        for device_id in wanted:
+            state = held.get(device_id) or kept.get(device_id)
+            if state is None:
+                missing.append(device_id)
+            else:
+                found[device_id] = state
+                if device_id in kept:
+                    kept.move_to_end(device_id)
+        if self._held is None and not self.keep_devices:
             self._as_loaded = {}
-        with self.engine.connect() as conn, collector_paused():
-            for chunk in in_lists(missing):
-                for row in conn.execute(_LOAD, {"device_ids": chunk}).mappings():
-                    found[row["device_id"]] = state_from_row(row)
-                    self._as_loaded[row["device_id"]] = _documents(row)
-        return {d: found.get(d) or DeviceState() for d in wanted}
+        if missing:
+            with self.engine.connect() as conn, collector_paused():
+                for chunk in in_lists(missing):
+                    for row in conn.execute(_LOAD, {"device_ids": chunk}).mappings():
+                        found[row["device_id"]] = state_from_row(row)
+                        self._as_loaded[row["device_id"]] = _documents(row)
+        states = {d: found.get(d) or DeviceState() for d in wanted}
+        if self.keep_devices:
+            for device_id in missing:
+                self._keep(device_id, states[device_id])
+        return states
+
+    def _keep(self, device_id: str, state: DeviceState) -> None:
+        """Hold ``state`` in memory, forgetting the least recently seen beyond the limit."""
+        kept = self._kept
+        kept[device_id] = state
+        while len(kept) > self.keep_devices:
+            gone, _ = kept.popitem(last=False)
+            self._as_loaded.pop(gone, None)
+
+    def forget(self, device_ids: Iterable[str]) -> None:
+        """Drop these devices' states from memory (their rows were deleted: erasure)."""
+        for device_id in device_ids:
+            self._kept.pop(device_id, None)
+            self._as_loaded.pop(device_id, None)
+            if self._held is not None:
+                self._held.pop(device_id, None)
 
     def save_many(self, states: Mapping[str, DeviceState]) -> None:
         """Write these states back, in one statement and transaction (within
@@ -229,19 +285,37 @@ class DatabaseStateStore(StateStore):
             self._held.update(states)
             return
         if states:
-            with self.engine.begin() as conn:
-                self._write(conn, states)
+            try:
+                with self.engine.begin() as conn:
+                    self._write(conn, states)
+            except BaseException:
+                self._drop_memory()
+                raise
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
         """Hold the states saved inside the block, for :meth:`write_held` to write in the
         caller's transaction; if the block fails, what it held is forgotten (not written: the
-        batch runs again)."""
-        self._held, self._as_loaded = {}, {}
+        batch runs again), and so is every state kept in memory."""
+        self._held = {}
+        if not self.keep_devices:
+            self._as_loaded = {}
         try:
             yield
+        except BaseException:
+            self._drop_memory()
+            raise
         finally:
             self._held = None
+
+    def _drop_memory(self) -> None:
+        self._kept.clear()
+        self._as_loaded = {}
+
+    @property
+    def holds_states(self) -> bool:
+        """Whether states saved within :meth:`deferred` wait to be written."""
+        return bool(self._held)
 
     def write_held(self, conn: Connection) -> None:
         """Write the states held since :meth:`deferred` began, on ``conn`` (the caller's
@@ -252,15 +326,21 @@ class DatabaseStateStore(StateStore):
 
     def _write(self, conn: Connection, states: Mapping[str, DeviceState]) -> None:
         now = datetime.now(UTC)
-        loaded, self._as_loaded = self._as_loaded, {}
+        known = self._as_loaded
+        if not self.keep_devices:
+            self._as_loaded = {}
+        kept = self._kept
         with collector_paused():
-            rows = [
-                row
-                for row in (state_row(d, s, now) for d, s in states.items())
-                if loaded.get(row["device_id"]) != _documents(row)
-            ]
+            rows = []
+            for device_id, state in states.items():
+                row = state_row(device_id, state, now)
+                documents = _documents(row)
+                if known.get(device_id) != documents:
+                    rows.append(row)
+                    if device_id in kept:
+                        known[device_id] = documents
             if rows:
-                conn.execute(_upsert(conn.dialect.name), rows)
+                _WRITE.execute(conn, [_stored_row(row) for row in rows])
 
     def last_pings(self) -> Iterator[Ping]:
         """Every device's last accepted ping, as stored."""
@@ -277,6 +357,10 @@ class DatabaseStateStore(StateStore):
         is rare)."""
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(device_state)).mappings())
+        held = self._held or {}
         for row in rows:
             if place_id in row["visits"] or place_id in row["pending"]:
-                yield row["device_id"], state_from_row(row)
+                device_id = row["device_id"]
+                # the object in memory, if any: the one the next batch is handed
+                state = held.get(device_id) or self._kept.get(device_id)
+                yield device_id, state if state is not None else state_from_row(row)

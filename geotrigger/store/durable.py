@@ -12,6 +12,7 @@ Database failures come out as ConfigError naming the database, never with its pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from geotrigger.config import Settings
@@ -35,7 +36,10 @@ PINGS_PER_INSERT = 1000
 class Durable:
     """One database for a run: its stores, its archive."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: Settings, *, owns_state: bool = False) -> None:
+        """``owns_state``: this process is the one that ingests into the database (the API
+        service, which holds its ingest lock), so device states may stay in memory between
+        batches (``settings.api.devices_in_memory`` of them)."""
         self.url = url
         with database_errors(url):
             if migrations.current(url) is None:
@@ -43,7 +47,8 @@ class Durable:
                     f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
                 )
         self.engine = connect(url)
-        self.state = DatabaseStateStore(self.engine)
+        keep = settings.api.devices_in_memory if owns_state else 0
+        self.state = DatabaseStateStore(self.engine, keep_devices=keep)
         self.history = DatabaseHistory(self.engine)
         self.feed = PlaceFeed(self.engine)
         self.keeps_pings = settings.retention.keep_raw_pings
@@ -65,12 +70,26 @@ class Durable:
             )
         return places, position
 
+    @contextmanager
+    def states_with_decisions(self) -> Iterator[None]:
+        """Within the block, the device states the engine saves are held, and written by
+        :meth:`archive_decisions` in the transaction of their batch's decisions (what is still
+        held when the block ends is written then). A crash thus never keeps the states that
+        say a batch's pings were seen without that batch's decisions: the batch runs again
+        (its moments and decisions are keyed, so nothing is stored twice)."""
+        with self.state.deferred():
+            yield
+            self.archive_decisions(())
+
     def archive_decisions(self, items: Iterable[object]) -> None:
-        """Store the decisions among ``items`` (one transaction)."""
+        """Store the decisions among ``items``, and the device states held since the last
+        call (:meth:`states_with_decisions`), in one transaction."""
         found = [d for d in items if type(d) is Decision]
-        if found:
+        if found or self.state.holds_states:
             with database_errors(self.url), self.engine.begin() as conn:
-                save_decisions(conn, decisions=found, now=datetime.now(UTC))
+                self.state.write_held(conn)
+                if found:
+                    save_decisions(conn, decisions=found, now=datetime.now(UTC))
 
     def archive_pings(self, records: Iterator[Numbered]) -> Iterator[Numbered]:
         """Pass the records on, storing the pings among them as read (when keeping is on)."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from geotrigger.store.database import in_lists
+from geotrigger.store.bulk import BulkInsert
+from geotrigger.store.database import dump_json, in_lists
 from geotrigger.store.tables import ping_receipts
 
 # Statements built once: building them costs more than running them for a single ping.
@@ -24,11 +23,8 @@ _LOAD = select(ping_receipts.c.key, ping_receipts.c.result).where(
 )
 
 
-@cache
-def _insert_new(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that leaves a key already kept as it is, on this database."""
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(ping_receipts)
-    return insert.on_conflict_do_nothing(index_elements=["key"])
+# A key already kept keeps its first answer (written per batch: see store/bulk.py).
+_INSERT_NEW = BulkInsert(ping_receipts, ("key", "result", "received_at"), key=("key",), update=())
 
 
 def load_receipts(conn: Connection, *, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -45,8 +41,7 @@ def save_receipts(
     """Keep the answers; a key already kept keeps its first answer. The rows inserted."""
     if not results:
         return 0
-    rows = [{"key": k, "result": dict(v), "received_at": now} for k, v in results.items()]
-    return int(conn.execute(_insert_new(conn.dialect.name), rows).rowcount or 0)
+    return _INSERT_NEW.execute(conn, [(k, dump_json(v), now) for k, v in results.items()])
 
 
 def prune_receipts(conn: Connection, *, before: dt.datetime) -> int:

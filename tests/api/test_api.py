@@ -97,6 +97,12 @@ def test_erasure_deletes_everything_and_a_second_one_finds_nothing(api: Api) -> 
     assert deleted["consumers"] == 1 and deleted["moments"] == 1 and deleted["decisions"] >= 1
     assert api.get(f"/v1/consumers/{consumer_id}/decisions", api.key).json()["decisions"] == []
     assert api.delete(f"/v1/consumers/{consumer_id}", api.key).status_code == 404
+    # the device's state went too, from memory as well: walking in again is a new enter
+    profile = {"devices": [device], "consent": {"location_marketing": True}}
+    assert api.put(f"/v1/consumers/{consumer_id}", api.key, json=profile).status_code == 200
+    again = api.post("/v1/pings", api.key, json=_walk_in(device, "after")).json()
+    kinds = {(t["kind"], t["place_id"]) for t in again["results"][1]["transitions"]}
+    assert ("enter", "stockmann-helsinki") in kinds
 
 
 def test_without_a_valid_key_401_and_outside_its_scope_403(api: Api) -> None:

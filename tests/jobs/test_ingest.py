@@ -1,19 +1,22 @@
 """The ingestor on a real database: a batch's moments are committed as they are decided, then
-its device states, decisions and receipts together, or none of the three."""
+its device states, decisions and receipts together, or none of the three; one process at a
+time ingests into a database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
+from geotrigger.cli import main
 from geotrigger.cli.serve import prepare_examples
 from geotrigger.config import Settings
 from geotrigger.consumers import LOCATION_MARKETING, Affinities, Consumer
 from geotrigger.errors import ConfigError
-from geotrigger.jobs.ingest import Ingestor
+from geotrigger.jobs.ingest import Ingestor, sole_ingester
 from geotrigger.model import Ping
 from geotrigger.store import consumers as consumers_repo
 from geotrigger.store.database import transaction
@@ -37,7 +40,7 @@ def durable(database_url: str) -> Iterator[Durable]:
     )
     with transaction(database_url) as conn:
         consumers_repo.save_consumer(conn, consumer=consumer, now=NOW)
-    store = Durable(database_url, Settings())
+    store = Durable(database_url, Settings(), owns_state=True)  # as the API service opens it
     yield store
     store.close()
 
@@ -100,15 +103,17 @@ def test_a_batch_whose_receipts_fail_keeps_its_moment_and_nothing_else(durable: 
     with engine.begin() as conn:
         for statement in _REFUSE[engine.dialect.name]:
             conn.execute(text(statement))
+    ingestor = _ingestor(durable)
     with pytest.raises(ConfigError, match="receipts refused"):
-        _ingestor(durable).ingest(_walk_in("p"))
+        ingestor.ingest(_walk_in("p"))
     assert _count(engine, moments) == 1  # durable before any answer
     assert _count(engine, device_state) == 0 and _count(engine, decisions) == 0
     assert _count(engine, ping_receipts) == 0
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER refuse_receipts" + _ON[engine.dialect.name]))
-    # nothing said the pings were seen: sent again, they run again, to the same moment
-    answers = _ingestor(durable).ingest(_walk_in("p"))
+    # nothing said the pings were seen: sent again (to the same process, whose states in
+    # memory went with the failed batch), they run again, to the same moment
+    answers = ingestor.ingest(_walk_in("p"))
     assert [a.status for a in answers] == ["accepted", "accepted"]
     assert [a.repeated for a in answers] == [False, False]
     assert [m["rule_id"] for m in answers[1].moments] == ["api-demo-welcome"]
@@ -130,3 +135,22 @@ def test_pings_without_ids_read_no_receipts(durable: Durable) -> None:
     assert [a.status for a in answers] == ["accepted", "accepted"]
     assert not [s for s in statements if "ping_receipts" in s]
     assert [s for s in statements if "device_state" in s]  # the same work otherwise
+
+
+def test_one_process_at_a_time_ingests_into_a_database(
+    durable: Durable, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = Durable(database_url, Settings())  # another process's connections
+    pings = tmp_path / "pings.jsonl"
+    pings.write_text("")
+    try:
+        with sole_ingester(durable):
+            with pytest.raises(ConfigError, match="already ingesting"), sole_ingester(other):
+                pass
+            # a replay into the database while it is served is refused, and says why
+            code = main(["replay", "--database-url", database_url, "--pings", str(pings)])
+            assert code != 0 and "already ingesting" in capsys.readouterr().err
+        with sole_ingester(other):  # free again once the first let go
+            pass
+    finally:
+        other.close()

@@ -1,6 +1,7 @@
 """Device states in the database: the compact form round-trips every field, rows of the earlier
-form are still read, unchanged states are not written again, and deferred saves are written in
-the caller's transaction or not at all."""
+form are still read, unchanged states are not written again, deferred saves are written in
+the caller's transaction or not at all, and states kept in memory are read once, written
+through, bounded, and dropped when a batch fails."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, event, insert, select
 
 from geotrigger.engine.state import DeviceState, PendingEnter, Visit
 from geotrigger.model import Ping
@@ -148,3 +149,73 @@ def test_deferred_saves_of_a_failed_block_are_never_written(engine: Engine) -> N
         raise RuntimeError("the batch failed")
     store.save_many({})
     assert DatabaseStateStore(engine).load_many([DEVICE])[DEVICE] == DeviceState()
+
+
+class _Selects:
+    """Counts the SELECTs of device states an engine runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "device_state" in statement:
+            self.count += 1
+
+
+def _stored(engine: Engine, device_id: str = DEVICE) -> DeviceState:
+    return DatabaseStateStore(engine).load_many([device_id])[device_id]
+
+
+def test_kept_states_are_read_once_and_written_through(engine: Engine) -> None:
+    store = DatabaseStateStore(engine, keep_devices=10)
+    selects = _Selects(engine)
+    state = store.load_many([DEVICE])[DEVICE]
+    assert selects.count == 1
+    for second, ping_id in ((1.0, "a"), (2.0, "b")):
+        with store.deferred():
+            again = store.load_many([DEVICE])[DEVICE]
+            assert again is state  # the object kept in memory, not read again
+            ping = _ping(second, ping_id)
+            again.remember(ping, ping.epoch_s, keep=10)
+            store.save_many({DEVICE: again})
+            with engine.begin() as conn:
+                store.write_held(conn)
+        assert _stored(engine) == state  # every batch is written: the table is what memory is
+    assert selects.count == 1 + 2  # only the two checks above read the table
+
+
+def test_a_failed_block_drops_the_kept_states_and_they_are_read_again(engine: Engine) -> None:
+    store = DatabaseStateStore(engine, keep_devices=10)
+    store.save_many({DEVICE: _state()})
+    before = _stored(engine)
+    with pytest.raises(RuntimeError), store.deferred():
+        state = store.load_many([DEVICE])[DEVICE]
+        state.visits.clear()  # the batch changed the object, then failed
+        store.save_many({DEVICE: state})
+        raise RuntimeError("the batch failed")
+    reloaded = store.load_many([DEVICE])[DEVICE]
+    assert reloaded is not state and reloaded == before
+
+
+def test_at_most_keep_devices_are_kept_the_least_recently_seen_go(engine: Engine) -> None:
+    store = DatabaseStateStore(engine, keep_devices=2)
+    selects = _Selects(engine)
+    first = store.load_many(["a", "b"])
+    store.load_many(["a"])  # b is now the least recently seen
+    store.load_many(["c"])
+    assert selects.count == 2
+    assert store.load_many(["a"])["a"] is first["a"] and selects.count == 2
+    assert store.load_many(["b"])["b"] is not first["b"] and selects.count == 3
+
+
+def test_forgotten_and_removed_place_states_follow_memory(engine: Engine) -> None:
+    store = DatabaseStateStore(engine, keep_devices=10)
+    store.save_many({DEVICE: _state()})
+    kept = store.load_many([DEVICE])[DEVICE]
+    assert [s for _, s in store.devices_inside("shop")] == [kept]
+    assert next(iter(store.devices_inside("shop")))[1] is kept  # the object the engine holds
+    with engine.begin() as conn:
+        conn.execute(delete(device_state))  # erasure deletes the row...
+    store.forget([DEVICE])  # ...and the state held in memory
+    assert store.load_many([DEVICE])[DEVICE] == DeviceState()

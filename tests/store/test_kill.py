@@ -3,7 +3,8 @@
 A real ``geotrigger replay --database-url`` runs in a subprocess over a busy morning (hundreds
 of phones dwelling at the shipped Helsinki cafés); it is killed with SIGKILL at several moments
 of its run, then started again on the same file until it finishes. The moments stored must be
-exactly those of an uninterrupted run, each with exactly one outbox row. On SQLite and PostGIS.
+exactly those of an uninterrupted run, each with exactly one outbox row, and so must the
+decisions (each candidate's once). On SQLite and PostGIS.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import func, select
 from geotrigger.places import load_places_strict
 from geotrigger.store import migrations
 from geotrigger.store.database import connect
-from geotrigger.store.tables import moments, outbox
+from geotrigger.store.tables import decisions, moments, outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICES = 120
@@ -93,13 +94,16 @@ def _command(url: str, pings: Path, people: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _stored(url: str) -> tuple[set[str], int]:
+def _stored(url: str) -> tuple[set[str], int, set[str]]:
+    """The moments' ids, the outbox rows, and the decisions' keys."""
     engine = connect(url)
     with engine.connect() as conn:
         ids = set(conn.execute(select(moments.c.id)).scalars())
         rows = conn.execute(select(func.count()).select_from(outbox)).scalar() or 0
+        keys = list(conn.execute(select(decisions.c.key)).scalars())
     engine.dispose()
-    return ids, int(rows)
+    assert len(keys) == len(set(keys))  # no decision stored twice
+    return ids, int(rows), set(keys)
 
 
 def _run(command: list[str]) -> None:
@@ -121,7 +125,7 @@ def test_killed_at_any_point_nothing_is_lost_or_doubled(database_url: str, tmp_p
     started = time.monotonic()
     _run(_command(reference, pings, people))
     full_run_s = time.monotonic() - started
-    expected, outbox_rows = _stored(reference)
+    expected, outbox_rows, decided = _stored(reference)
     assert len(expected) > 50 and outbox_rows == len(expected)  # about one coffee per phone
 
     url = _fresh(database_url, "killed")
@@ -134,6 +138,7 @@ def test_killed_at_any_point_nothing_is_lost_or_doubled(database_url: str, tmp_p
             os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
     _run(command)  # and once more, to the end
-    stored, rows = _stored(url)
+    stored, rows, keys = _stored(url)
     assert stored == expected  # nothing lost, nothing extra
     assert rows == len(stored)  # one outbox row per moment
+    assert keys == decided  # every candidate's decision, once
