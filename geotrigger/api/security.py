@@ -5,6 +5,11 @@ token), HTTP Basic with the key as the password (OwnTracks), or a ``key`` query 
 (Traccar Client, which can only be given a URL). No key or an unknown, malformed or revoked
 one: 401. A key without the scope an endpoint needs: 403. Over the key's rate: 429 with
 ``Retry-After``. Keys are never logged; a key's public id may be.
+
+Checking a key whose id this process has not seen lately reads the database; a client that
+sends many of those (guessing ids) gets 429 beyond :data:`LOOKUPS_PER_S` per address
+(:data:`LOOKUP_BURST` at once), before any read. Keys already checked are not limited by it,
+so a busy gateway's own key never is. Addresses are kept in memory only, never logged.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from fastapi import Depends, HTTPException, Request
 from geotrigger.api.service import Service
 from geotrigger.auth import ApiKey, Scope
 from geotrigger.model import Ping, Rejection, RejectReason
+
+# Reads of key ids not cached, per client address: a restarted server's clients all check
+# their keys at once, a guesser gets no further.
+LOOKUPS_PER_S = 5.0
+LOOKUP_BURST = 50.0
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="geotrigger", Basic realm="geotrigger"'}
 
@@ -49,6 +59,14 @@ def require(scope: Scope) -> Callable[[Request], ApiKey]:
     def dependency(request: Request) -> ApiKey:
         service: Service = request.app.state.service
         text = presented_key(request)
+        if text and not service.keys.knows(text):
+            address = request.client.host if request.client else ""
+            looked_up = service.lookups.allow(address, LOOKUPS_PER_S, LOOKUP_BURST)
+            if not looked_up.allowed:
+                retry = str(max(1, math.ceil(looked_up.retry_after_s)))
+                raise HTTPException(
+                    429, "too many unknown API keys from this address", {"Retry-After": retry}
+                )
         key = service.keys.get(text) if text else None
         if key is None:
             detail = "an API key is required" if not text else "the API key is not valid"

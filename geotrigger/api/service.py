@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from geotrigger.api.metrics import Metrics
 from geotrigger.config import Settings
 from geotrigger.jobs.ingest import Ingestor
-from geotrigger.ratelimit import RateLimiter, rate_limiter
+from geotrigger.ratelimit import MemoryRateLimiter, RateLimiter, rate_limiter
 from geotrigger.store.api_keys import KeyCache
 from geotrigger.store.durable import Durable
 
@@ -26,6 +26,9 @@ class Service:
     ingestor: Ingestor
     keys: KeyCache
     limiter: RateLimiter
+    # Key ids never seen cost a database read each: at most so many per client address
+    # (in this process; see api/security.py).
+    lookups: RateLimiter = field(default_factory=MemoryRateLimiter)
     metrics: Metrics
     max_batch: int = MAX_BATCH
     max_body_bytes: int = MAX_BODY_BYTES

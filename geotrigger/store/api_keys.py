@@ -188,6 +188,12 @@ class KeyCache:
             return None
         return self._used(key_id, entry.key, entry)
 
+    def knows(self, full_key: str) -> bool:
+        """Whether checking ``full_key`` needs no database read (its id is cached, fresh, as a
+        key or as unknown; a malformed key needs none either)."""
+        parts = split_key(full_key)
+        return parts is None or self._fresh(parts[0]) is not None
+
     def forget(self, key_id: str) -> None:
         """Drop what is cached of ``key_id``: the next use reads the database (after a
         revocation in this process, say)."""

@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from sqlalchemy import event
 
+from geotrigger.api.security import LOOKUP_BURST
+from geotrigger.ratelimit import MemoryRateLimiter
 from tests.api.running import Api
 
 STOCKMANN = (60.1686, 24.9412)  # inside the department store's footprint
@@ -115,6 +118,37 @@ def test_without_a_valid_key_401_and_outside_its_scope_403(api: Api) -> None:
     assert refused.status_code == 403 and "ingest" in refused.json()["error"]
     assert api.get("/v1/places?limit=1", api.read_only).status_code == 200
     assert api.delete("/v1/consumers/x", api.read_only).status_code == 403
+
+
+def test_guessing_key_ids_gets_429_before_any_database_read(api: Api) -> None:
+    service = api.service
+    reads: list[str] = []
+
+    def seen(*args: object) -> None:
+        if "api_keys" in str(args[2]):
+            reads.append(str(args[2]))
+
+    api.get("/v1/places?limit=1", api.read_only)  # a key in use, checked already
+    event.listen(service.durable.engine, "before_cursor_execute", seen)
+    try:
+        answers = [
+            api.get("/v1/places?limit=1", f"gk_{n:012x}_{'s' * 43}")
+            for n in range(int(LOOKUP_BURST) + 20)
+        ]
+        statuses = [a.status_code for a in answers]
+        first_refused = statuses.index(429)  # the burst (less what refilled meanwhile)...
+        assert first_refused >= LOOKUP_BURST - 1 and set(statuses[:first_refused]) == {401}
+        assert set(statuses) == {401, 429}
+        assert len(reads) == statuses.count(401)  # ...and beyond it, refused unread
+        refused = answers[first_refused]
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "unknown API keys" in refused.json()["error"]
+        # an id asked for already is answered from memory, and a key in use is not limited
+        assert api.get("/v1/places?limit=1", f"gk_{0:012x}_{'s' * 43}").status_code == 401
+        assert api.get("/v1/places?limit=1", api.read_only).status_code == 200
+    finally:
+        event.remove(service.durable.engine, "before_cursor_execute", seen)
+        service.lookups = MemoryRateLimiter()  # the other tests share this server
 
 
 def test_over_its_rate_a_key_gets_429_with_retry_after(api: Api) -> None:
