@@ -6,16 +6,19 @@ token), HTTP Basic with the key as the password (OwnTracks), or a ``key`` query 
 one: 401. A key without the scope an endpoint needs: 403. Over the key's rate: 429 with
 ``Retry-After``. Keys are never logged; a key's public id may be.
 
-Checking a key whose id this process has not seen lately reads the database; a client that
-sends many of those (guessing ids) gets 429 beyond :data:`LOOKUPS_PER_S` per address
-(:data:`LOOKUP_BURST` at once), before any read. Keys already checked are not limited by it,
-so a busy gateway's own key never is. Addresses are kept in memory only, never logged.
+Checking a key whose id this process has never found to be a key reads the database; a
+client that sends many of those (guessing ids) gets 429 beyond :data:`LOOKUPS_PER_S` per
+address (:data:`LOOKUP_BURST` at once), before any read. Keys found once are never limited by
+it, so a busy gateway's own key never is. IPv6 addresses count per /64 (what one host or
+network is usually given); behind a proxy, the address is the proxy's unless the server is
+told to trust its forwarded headers. Addresses are kept in memory only, never logged.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import math
 from collections.abc import Callable
 from typing import Annotated
@@ -51,6 +54,17 @@ def presented_key(request: Request) -> str | None:
     return request.query_params.get("key") or None
 
 
+def client_network(host: str) -> str:
+    """What the lookup limit counts per: an IPv4 address, or an IPv6 address's /64."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # not an address (a test client, a Unix socket): as given
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def require(scope: Scope) -> Callable[[Request], ApiKey]:
     """A dependency: the caller's key, which must hold ``scope`` and be within its rate. A
     plain function, so that the server runs it in a worker thread: a key not yet cached is a
@@ -60,7 +74,7 @@ def require(scope: Scope) -> Callable[[Request], ApiKey]:
         service: Service = request.app.state.service
         text = presented_key(request)
         if text and not service.keys.knows(text):
-            address = request.client.host if request.client else ""
+            address = client_network(request.client.host if request.client else "")
             looked_up = service.lookups.allow(address, LOOKUPS_PER_S, LOOKUP_BURST)
             if not looked_up.allowed:
                 retry = str(max(1, math.ceil(looked_up.retry_after_s)))

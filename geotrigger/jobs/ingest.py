@@ -29,6 +29,7 @@ from geotrigger.jobs.live import LiveEngine
 from geotrigger.model import Ping, Rejection, Transition
 from geotrigger.moments.candidates import event_key
 from geotrigger.moments.decision import Decision, Outcome
+from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.privacy import pseudonym
 from geotrigger.store.consumers import erase_consumer, load_consumer
 from geotrigger.store.database import database_errors, shown
@@ -158,9 +159,17 @@ class Ingestor:
     def refresh(self) -> None:
         """Read places, consumers, rules and weather again now (the admin reload); the visits
         of places removed since are closed, and those states written."""
-        with self.lock, self.durable.state.deferred():
-            self.live.current(self.clock(), force=True)
+        with self.lock:
+            self._current(self.clock(), force=True)
+
+    def _current(self, now: datetime, *, force: bool = False) -> MomentEngine:
+        """The live engine, refreshed when due (or ``force``); the states a refresh changes
+        (visits of removed places closed) are committed here, before any batch, so that a
+        batch that fails cannot take them with it. Under the lock."""
+        with self.durable.state.deferred():
+            engine = self.live.current(now, force=force)
             self._keep((), {})
+        return engine
 
     def erase(self, consumer_id: str) -> dict[str, int]:
         """Delete everything stored about a consumer (rows deleted, per table), between two
@@ -172,7 +181,7 @@ class Ingestor:
                 held = load_consumer(conn, consumer_id=consumer_id)
                 deleted = erase_consumer(conn, consumer_id=consumer_id)
             durable.state.forget(held.devices if held is not None else ())
-        self.refresh()
+            self._current(self.clock(), force=True)  # no batch sees them in between
         return deleted
 
     def ingest(self, items: Sequence[Ping | Rejection]) -> list[PingAnswer]:
@@ -204,10 +213,8 @@ class Ingestor:
             fresh.sort(key=lambda pair: pair[1].epoch_s)
             # the states are written in _keep; the batch's objects live as long as the
             # request, so the collector waits for its end (see collector_paused)
+            engine = self._current(now)
             with self.durable.state.deferred(), collector_paused():
-                # inside: states the refresh changes (visits of removed places closed) are
-                # written with the batch's, and dropped from memory if the batch fails
-                engine = self.live.current(now)
                 events = engine.process([p for _, p in fresh], now=now)
                 decisions = [e for e in events if type(e) is Decision]
                 for i, made in self._answers(fresh, events).items():
@@ -242,6 +249,8 @@ class Ingestor:
         none of the three is kept, and the batch sent again runs again as a whole.
         """
         durable = self.durable
+        if not (decisions or receipts or durable.state.holds_states):
+            return  # nothing to write: no transaction (a refresh that changed nothing)
         with database_errors(durable.url), durable.engine.begin() as conn:
             durable.state.write_held(conn)
             wall_clock = datetime.now(UTC)

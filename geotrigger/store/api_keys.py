@@ -168,6 +168,7 @@ class KeyCache:
         self._engine, self._ttl_s, self._max_entries = engine, ttl_s, max_entries
         self._clock, self._now = clock, now
         self._entries: OrderedDict[str, _Cached] = OrderedDict()
+        self._known_ids: set[str] = set()  # ids found to be keys, ever (see knows)
         self._lock = threading.Lock()
         self._where = engine.url.render_as_string(hide_password=True)
 
@@ -189,10 +190,16 @@ class KeyCache:
         return self._used(key_id, entry.key, entry)
 
     def knows(self, full_key: str) -> bool:
-        """Whether checking ``full_key`` needs no database read (its id is cached, fresh, as a
-        key or as unknown; a malformed key needs none either)."""
+        """Whether ``full_key`` is no stranger: malformed (refused without a read), its id
+        cached and fresh (as a key or as unknown), or an id this process has found to be a
+        key before (its next read, every ``ttl_s``, is a key in use being checked again)."""
         parts = split_key(full_key)
-        return parts is None or self._fresh(parts[0]) is not None
+        if parts is None:
+            return True
+        with self._lock:
+            if parts[0] in self._known_ids:
+                return True
+        return self._fresh(parts[0]) is not None
 
     def forget(self, key_id: str) -> None:
         """Drop what is cached of ``key_id``: the next use reads the database (after a
@@ -212,6 +219,9 @@ class KeyCache:
         with database_errors(self._where), self._engine.connect() as conn:
             found = _record(conn, key_id)
         key, digest = found if found is not None else (None, _NO_DIGEST)
+        if key is not None:
+            with self._lock:
+                self._known_ids.add(key_id)  # ids of keys only: few, made by admins
         entry = _Cached(key, digest, self._clock(), None)
         self._store(key_id, entry)
         return entry

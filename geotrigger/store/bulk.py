@@ -10,9 +10,9 @@ datetimes:
 * on SQLite it hands them to the driver's ``executemany`` as they are, after turning the times
   into the text SQLAlchemy would have stored (the column type's own converter), so a row reads
   back through the tables exactly as one SQLAlchemy wrote;
-* on PostgreSQL it runs SQLAlchemy's own INSERT, with the documents bound as text (cast to
-  ``jsonb`` by the server), which SQLAlchemy sends as multi-row VALUES pages: one round trip
-  per page, not per row.
+* on PostgreSQL it runs SQLAlchemy's own INSERT, with the documents bound as text and cast
+  to ``jsonb``, which SQLAlchemy sends as multi-row VALUES pages: one round trip per page,
+  not per row.
 
 The caller owns the transaction.
 """
@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, DateTime, Table, Text, bindparam
+from sqlalchemy import JSON, Column, Connection, DateTime, Table, Text, bindparam, cast
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
 
@@ -95,7 +96,9 @@ class BulkInsert:
     @cache  # noqa: B019 - as above
     def _postgresql_insert(self) -> postgresql.Insert:
         values = {
-            name: bindparam(f"p_{name}", type_=Text() if document else self.table.c[name].type)
+            name: cast(bindparam(f"p_{name}", type_=Text()), JSONB)
+            if document
+            else bindparam(f"p_{name}", type_=self.table.c[name].type)
             for name, document in zip(self.columns, self._documents, strict=True)
         }
         insert = postgresql.insert(self.table).values(values)

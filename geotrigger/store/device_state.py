@@ -103,10 +103,9 @@ def state_row(device_id: str, state: DeviceState, now: datetime) -> dict[str, An
 
 def _stored_row(row: Mapping[str, Any]) -> tuple[Any, ...]:
     """A :func:`state_row` as :data:`_WRITE` takes it: the documents as JSON text."""
-    last_ping = row["last_ping"]
     return (
         row["device_id"],
-        None if last_ping is None else dump_json(last_ping),
+        dump_json(row["last_ping"]),  # JSON null when none, as SQLAlchemy's JSON type writes
         row["last_s"],
         dump_json(row["visits"]),
         dump_json(row["pending"]),
@@ -358,9 +357,14 @@ class DatabaseStateStore(StateStore):
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(device_state)).mappings())
         held = self._held or {}
+        in_memory = {**self._kept, **held}  # a held state is newer than a kept one
         for row in rows:
-            if place_id in row["visits"] or place_id in row["pending"]:
-                device_id = row["device_id"]
-                # the object in memory, if any: the one the next batch is handed
-                state = held.get(device_id) or self._kept.get(device_id)
-                yield device_id, state if state is not None else state_from_row(row)
+            device_id = row["device_id"]
+            state = in_memory.pop(device_id, None)  # the object the next batch is handed
+            if state is None and (place_id in row["visits"] or place_id in row["pending"]):
+                yield device_id, state_from_row(row)
+            elif state is not None and (place_id in state.visits or place_id in state.pending):
+                yield device_id, state
+        for device_id, state in in_memory.items():  # held, never written yet
+            if place_id in state.visits or place_id in state.pending:
+                yield device_id, state

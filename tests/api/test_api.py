@@ -14,7 +14,8 @@ from typing import Any
 import requests
 from sqlalchemy import event
 
-from geotrigger.api.security import LOOKUP_BURST
+from geotrigger.api.security import LOOKUP_BURST, client_network
+from geotrigger.auth import split_key
 from geotrigger.ratelimit import MemoryRateLimiter
 from tests.api.running import Api
 
@@ -128,7 +129,10 @@ def test_guessing_key_ids_gets_429_before_any_database_read(api: Api) -> None:
         if "api_keys" in str(args[2]):
             reads.append(str(args[2]))
 
-    api.get("/v1/places?limit=1", api.read_only)  # a key in use, checked already
+    api.get("/v1/places?limit=1", api.read_only)  # a key in use, found already
+    read_only = split_key(api.read_only)
+    assert read_only is not None
+    service.keys.forget(read_only[0])  # as when its cache entry is old: the next use reads
     event.listen(service.durable.engine, "before_cursor_execute", seen)
     try:
         answers = [
@@ -143,12 +147,21 @@ def test_guessing_key_ids_gets_429_before_any_database_read(api: Api) -> None:
         refused = answers[first_refused]
         assert int(refused.headers["Retry-After"]) >= 1
         assert "unknown API keys" in refused.json()["error"]
-        # an id asked for already is answered from memory, and a key in use is not limited
+        # an id asked for already is answered from memory, and a key found once is not
+        # limited, even when it must be read again
         assert api.get("/v1/places?limit=1", f"gk_{0:012x}_{'s' * 43}").status_code == 401
         assert api.get("/v1/places?limit=1", api.read_only).status_code == 200
     finally:
         event.remove(service.durable.engine, "before_cursor_execute", seen)
         service.lookups = MemoryRateLimiter()  # the other tests share this server
+
+
+def test_unknown_keys_are_counted_per_ipv4_address_or_ipv6_network() -> None:
+    assert client_network("192.0.2.7") == "192.0.2.7"
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2:bbbb::9")
+    assert client_network("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
+    assert client_network("testclient") == "testclient"
 
 
 def test_over_its_rate_a_key_gets_429_with_retry_after(api: Api) -> None:

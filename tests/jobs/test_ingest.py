@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, func, select, text
 
 from geotrigger.cli import main
 from geotrigger.cli.serve import prepare_examples
-from geotrigger.config import Settings
+from geotrigger.config import DatabaseSettings, Settings
 from geotrigger.consumers import LOCATION_MARKETING, Affinities, Consumer
 from geotrigger.errors import ConfigError
 from geotrigger.jobs.ingest import Ingestor, sole_ingester
@@ -21,6 +21,7 @@ from geotrigger.model import Ping
 from geotrigger.store import consumers as consumers_repo
 from geotrigger.store.database import transaction
 from geotrigger.store.durable import Durable
+from geotrigger.store.places import delete_place
 from geotrigger.store.tables import decisions, device_state, moments, ping_receipts
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -118,6 +119,30 @@ def test_a_batch_whose_receipts_fail_keeps_its_moment_and_nothing_else(durable: 
     assert [a.repeated for a in answers] == [False, False]
     assert [m["rule_id"] for m in answers[1].moments] == ["api-demo-welcome"]
     assert _count(engine, moments) == 1 and _count(engine, device_state) == 1
+
+
+def test_visits_a_place_removal_closed_are_kept_when_the_next_batch_fails(
+    durable: Durable,
+) -> None:
+    engine = durable.engine
+    settings = Settings(database=DatabaseSettings(places_poll_s=0.0))  # follow at every batch
+    ingestor = Ingestor(durable, settings, clock=lambda: NOW)
+    ingestor.ingest(_walk_in("p"))
+    assert "stockmann-helsinki" in _stored_visits(engine)
+    with engine.begin() as conn:
+        assert delete_place(conn, place_id="stockmann-helsinki")
+        for statement in _REFUSE[engine.dialect.name]:
+            conn.execute(text(statement))
+    with pytest.raises(ConfigError, match="receipts refused"):
+        ingestor.ingest(_walk_in("q"))
+    # the refresh before the batch closed the visit and kept that, whatever the batch did
+    assert "stockmann-helsinki" not in _stored_visits(engine)
+
+
+def _stored_visits(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        query = select(device_state.c.visits).where(device_state.c.device_id == DEVICE)
+        return dict(conn.execute(query).scalar_one())
 
 
 def test_pings_without_ids_read_no_receipts(durable: Durable) -> None:

@@ -57,6 +57,18 @@ def test_bulk_rows_read_back_as_rows_sqlalchemy_wrote(engine: Engine) -> None:
     assert by_id["no-last"][:2] == (None, None) and by_id["no-last"][3] == {"kiosk": [0, 1]}
 
 
+def test_a_missing_document_is_stored_as_sqlalchemy_stores_it(engine: Engine) -> None:
+    no_last = {"last_ping": None, "last_s": None, "visits": {}, "pending": {}, "recent_ids": []}
+    with engine.begin() as conn:
+        conn.execute(insert(device_state), [{"device_id": "a", **no_last, "updated_at": AT}])
+        UPSERT.execute(conn, [("b", dump_json(None), None, "{}", "{}", "[]", AT)])
+        # the stored value itself, not what the JSON type makes of it: JSON null both times
+        raw = conn.exec_driver_sql(
+            "SELECT device_id, last_ping IS NULL FROM device_state ORDER BY device_id"
+        ).all()
+    assert raw[0][1] == raw[1][1]
+
+
 def test_an_upsert_replaces_the_row_and_do_nothing_keeps_the_first(engine: Engine) -> None:
     row = ("phone", dump_json(_document(1)), 1.0, "{}", "{}", "[]")
     with engine.begin() as conn:

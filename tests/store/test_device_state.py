@@ -219,3 +219,12 @@ def test_forgotten_and_removed_place_states_follow_memory(engine: Engine) -> Non
         conn.execute(delete(device_state))  # erasure deletes the row...
     store.forget([DEVICE])  # ...and the state held in memory
     assert store.load_many([DEVICE])[DEVICE] == DeviceState()
+
+
+def test_devices_inside_sees_states_held_but_not_written_yet(engine: Engine) -> None:
+    store = DatabaseStateStore(engine)
+    with store.deferred():
+        state = _state()
+        store.save_many({DEVICE: state})  # held for the caller's transaction
+        assert [(d, s) for d, s in store.devices_inside("kiosk")] == [(DEVICE, state)]
+        assert next(iter(store.devices_inside("kiosk")))[1] is state
