@@ -122,7 +122,17 @@ class Ping:
     @property
     def key(self) -> str:
         """Idempotency key: the ping id, or device and timestamp when there is none."""
-        return self.id if self.id is not None else f"{self.device_id}@{self.timestamp.isoformat()}"
+        return ping_key(self.device_id, self.id, self.timestamp)
+
+
+def ping_key(device_id: str, ping_id: str | None, timestamp: datetime | None) -> str:
+    """A ping's idempotency key: its id, or its device and time when it has none (events name
+    their ping so: a transition or rejection finds its ping by this key)."""
+    if ping_id is not None:
+        return ping_id
+    if timestamp is None:
+        raise ValueError("a ping without an id is known by its time: give one")
+    return f"{device_id}@{timestamp.isoformat()}"
 
 
 _PING_SLOTS = (

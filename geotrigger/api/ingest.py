@@ -17,7 +17,7 @@ from geotrigger.api.bodies import decode_json, json_body, json_response, read_bo
 from geotrigger.api.security import IngestKey, only_own_devices
 from geotrigger.api.service import Service
 from geotrigger.errors import PingError, Where
-from geotrigger.jobs.ingest import PingAnswer
+from geotrigger.jobs.answers import PingAnswer
 from geotrigger.model import Ping, Rejection, RejectReason
 from geotrigger.pings.parse import parse_ping
 

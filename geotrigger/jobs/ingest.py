@@ -25,10 +25,10 @@ from typing import Any
 
 from geotrigger.config import Settings
 from geotrigger.errors import ConfigError
+from geotrigger.jobs.answers import PingAnswer, answers_for, rejected_answer
 from geotrigger.jobs.live import LiveEngine
-from geotrigger.model import Ping, Rejection, Transition
-from geotrigger.moments.candidates import event_key
-from geotrigger.moments.decision import Decision, Outcome
+from geotrigger.model import Ping, Rejection
+from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.privacy import pseudonym
 from geotrigger.store.consumers import erase_consumer, load_consumer
@@ -43,62 +43,6 @@ from geotrigger.store.receipts import load_receipts, save_receipts
 # (the API service keeps them in memory between batches; a replay writes them), so a second
 # one would decide the same devices from different states and overwrite the other's.
 INGEST_LOCK = "geotrigger-ingest"
-
-# What a receipt keeps of a moment: enough for the client to know it was this moment.
-RECEIPT_MOMENT_FIELDS = ("id", "rule_id", "channel", "expires_at")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PingAnswer:
-    """What became of one ping of a request."""
-
-    status: str  # accepted, rejected
-    id: str | None = None
-    reason: str | None = None
-    detail: str | None = None
-    transitions: list[dict[str, Any]] = field(default_factory=list)
-    moments: list[dict[str, Any]] = field(default_factory=list)
-    repeated: bool = False  # the same ping again: this is the first answer
-
-    def document(self) -> dict[str, Any]:
-        """The answer as JSON-ready data (no coordinates, no device id)."""
-        doc: dict[str, Any] = {"status": self.status}
-        if self.id is not None:
-            doc["id"] = self.id
-        if self.reason is not None:
-            doc["reason"] = self.reason
-        if self.detail is not None:
-            doc["detail"] = self.detail
-        if self.status == "accepted":
-            doc["transitions"] = self.transitions
-            doc["moments"] = self.moments
-        if self.repeated:
-            doc["repeated"] = True
-        return doc
-
-    def receipt(self) -> dict[str, Any]:
-        """What is kept to answer the same ping again: its status and reason, and the ids of
-        the moments it fired — not where the person was (transitions, places) nor the
-        messages, which erasure could not find by the receipt's digest."""
-        doc = self.document()
-        doc.pop("transitions", None)
-        if self.moments:
-            doc["moments"] = [
-                {key: m[key] for key in RECEIPT_MOMENT_FIELDS if key in m} for m in self.moments
-            ]
-        return doc
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> PingAnswer:
-        return cls(
-            status=doc["status"],
-            id=doc.get("id"),
-            reason=doc.get("reason"),
-            detail=doc.get("detail"),
-            transitions=list(doc.get("transitions", ())),
-            moments=list(doc.get("moments", ())),
-            repeated=True,
-        )
 
 
 @dataclass(slots=True)
@@ -199,7 +143,7 @@ class Ingestor:
             seen: dict[str, int] = {}
             for i, item in enumerate(items):
                 if isinstance(item, Rejection):
-                    answers[i] = _rejected(item)
+                    answers[i] = rejected_answer(item)
                     continue
                 key = receipts.get(i)
                 if key is not None and key in known:
@@ -217,7 +161,7 @@ class Ingestor:
             with self.durable.state.deferred(), collector_paused():
                 events = engine.process([p for _, p in fresh], now=now)
                 decisions = [e for e in events if type(e) is Decision]
-                for i, made in self._answers(fresh, events).items():
+                for i, made in answers_for(fresh, events, self.key).items():
                     answers[i] = made
                 for i, item in enumerate(items):
                     if answers[i] is None and isinstance(item, Ping):
@@ -259,96 +203,3 @@ class Ingestor:
 
     def _receipt(self, ping: Ping) -> str:
         return pseudonym(f"{ping.device_id}\x1f{ping.id}", key=self.key, prefix="r-", digits=32)
-
-    def _answers(
-        self, fresh: Sequence[tuple[int, Ping]], events: Sequence[object]
-    ) -> dict[int, PingAnswer]:
-        """Events back to the pings that made them."""
-        by_ping = {(ping.device_id, ping.key): i for i, ping in fresh}
-        rejected: dict[int, Rejection] = {}
-        transitions: dict[int, list[dict[str, Any]]] = {}
-        fired: list[Decision] = []
-        times = _Rfc3339()
-        for event in events:
-            if type(event) is Rejection:
-                ping_key = event.ping_id
-                if ping_key is None and event.device_id and event.timestamp is not None:
-                    ping_key = f"{event.device_id}@{event.timestamp.isoformat()}"
-                index = by_ping.get((event.device_id or "", ping_key or ""))
-                if index is not None:
-                    rejected[index] = event
-            elif type(event) is Transition:
-                ping_key = event.ping_id or f"{event.device_id}@{event.at.isoformat()}"
-                index = by_ping.get((event.device_id, ping_key))
-                if index is not None:
-                    transitions.setdefault(index, []).append(_transition(event, times))
-            elif type(event) is Decision and event.outcome is Outcome.FIRED and event.moment:
-                fired.append(event)
-        moments = self._moments(fresh, fired)
-        answers: dict[int, PingAnswer] = {}
-        for i, ping in fresh:
-            if i in rejected:
-                answers[i] = _rejected(rejected[i])
-            else:
-                answers[i] = PingAnswer(
-                    status="accepted",
-                    id=ping.id,
-                    transitions=transitions.get(i, []),
-                    moments=moments.get(i, []),
-                )
-        return answers
-
-    def _moments(
-        self, fresh: Sequence[tuple[int, Ping]], fired: Sequence[Decision]
-    ) -> dict[int, list[dict[str, Any]]]:
-        """The fired moments by the ping they fired for (its event key is a keyed digest: made
-        only when something fired)."""
-        if not fired:
-            return {}
-        by_event = {
-            event_key(ping.id, ping.device_id, ping.timestamp, self.key): i for i, ping in fresh
-        }
-        moments: dict[int, list[dict[str, Any]]] = {}
-        for decision in fired:
-            index = by_event.get(decision.event_key)
-            if index is not None:
-                moments.setdefault(index, []).append(_moment(decision))
-        return moments
-
-
-class _Rfc3339(dict[datetime, str]):
-    """Times as RFC 3339 text in UTC, each written once (a ping's transitions share its time)."""
-
-    def __missing__(self, at: datetime) -> str:
-        text = self[at] = _iso(at)
-        return text
-
-
-def _rejected(rejection: Rejection) -> PingAnswer:
-    return PingAnswer(
-        status="rejected",
-        id=rejection.ping_id,
-        reason=rejection.reason.value,
-        detail=rejection.detail,
-    )
-
-
-def _transition(event: Transition, times: _Rfc3339) -> dict[str, Any]:
-    return {"kind": event.kind.value, "place_id": event.place_id, "at": times[event.at]}
-
-
-def _moment(decision: Decision) -> dict[str, Any]:
-    moment = decision.moment
-    assert moment is not None
-    return {
-        "id": moment.id,
-        "rule_id": moment.rule_id,
-        "place_id": moment.place_id,
-        "channel": moment.channel,
-        "message": moment.message,
-        "expires_at": _iso(moment.expires_at),
-    }
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

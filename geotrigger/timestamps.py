@@ -1,0 +1,10 @@
+"""Times as text: what the API, the relay and stored documents write for an aware time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def rfc3339(at: datetime) -> str:
+    """An aware time as RFC 3339 text in UTC, with ``Z`` (``2026-06-12T09:30:00Z``)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
