@@ -9,13 +9,8 @@ for each:
 * the body is the moment as JSON with ``"type": "moment.fired"``, signed the Standard Webhooks
   way (:mod:`geotrigger.delivery.signing`); ``webhook-id`` is the moment's id, the same on every
   attempt, so a receiver deduplicates retries (and the rare second send after a lease ran out);
-* a 2xx answer: ``sent``;
-* a timeout, a connection failure, 408, 429 or a 5xx: a retry after an exponential backoff
-  with full jitter (``Retry-After`` when it asks for longer), unless that would be at or after
-  the moment's ``expires_at`` (``expired``: a moment is never sent late) or this was the
-  destination's last attempt (``dead``);
-* any other answer (a 4xx, a redirect): ``dead`` at once: a receiver that refuses a moment
-  will not change its mind;
+* the answer is judged by the retry policy (:mod:`geotrigger.delivery.retry`): ``sent``, a
+  retry after a backoff, ``expired`` (a moment is never sent late) or ``dead``;
 * a moment already expired when its turn comes: ``expired``, not sent.
 
 Logs name moment ids, destinations and statuses only: never a URL (its query string may hold a
@@ -24,7 +19,6 @@ token), a secret or a body (it carries the consumer's id).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import math
@@ -32,13 +26,14 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from geotrigger import __version__
 from geotrigger.delivery.destinations import Destination
+from geotrigger.delivery.retry import Answer, judge
 from geotrigger.delivery.signing import sign
 from geotrigger.errors import ConfigError
 from geotrigger.moments.decision import Moment
@@ -63,7 +58,6 @@ Clock = Callable[[], datetime]
 EVENT_TYPE = "moment.fired"
 USER_AGENT = f"geotrigger/{__version__} (webhooks)"
 DEFAULT_LEASE_S = 300.0  # a dead worker's deliveries come back after this
-RETRY_STATUSES = frozenset({408, 429})
 # Less time than this before a moment expires: it is not sent (it could only arrive late).
 MIN_SEND_S = 1.0
 
@@ -137,39 +131,6 @@ def moment_body(moment: Moment) -> bytes:
     """The body POSTed for a moment: its document as compact UTF-8 JSON."""
     document = moment_document(moment)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def backoff_s(attempts: int, destination: Destination, jitter: Callable[[], float]) -> float:
-    """The wait before the next attempt after ``attempts`` failed ones: full jitter over
-    ``backoff_s * 2**(attempts - 1)``, capped at ``max_backoff_s``."""
-    exponent = min(max(attempts - 1, 0), 60)  # 2**60 s is already far past any cap
-    ceiling = min(destination.max_backoff_s, destination.backoff_s * 2.0**exponent)
-    return ceiling * min(max(jitter(), 0.0), 1.0)
-
-
-def retry_after_s(value: str | None, now: datetime) -> float | None:
-    """Seconds a ``Retry-After`` header asks to wait (seconds or an HTTP date), or None."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """One attempt's result before it is judged: an HTTP status, or a transport failure."""
-
-    status: int | None = None
-    error: str | None = None
-    retry_after: str | None = None
 
 
 class Relay:
@@ -291,13 +252,20 @@ class Relay:
             )
         else:
             answer = self._post(destination, moment, now, min(destination.timeout_s, left_s))
-            outcome = self._judge(claim, destination, answer)
+            outcome = judge(
+                answer,
+                attempts_before=claim.attempts,
+                destination=destination,
+                expires_at=moment.expires_at,
+                now=self.clock(),
+                jitter=self.jitter,
+            )
         self._log(claim, outcome)
         return outcome
 
     def _post(
         self, destination: Destination, moment: Moment, now: datetime, timeout_s: float
-    ) -> _Answer:
+    ) -> Answer:
         """POST the moment, waiting at most ``timeout_s`` for each of connecting and the
         answer's first bytes (no later than the moment's expiry); the answer's body is never
         read (``stream``), so a receiver that trickles a body cannot hold the relay."""
@@ -317,57 +285,15 @@ class Relay:
                 stream=True,
             )
         except requests.Timeout:
-            return _Answer(error=f"no answer within {timeout_s:g} s")
+            return Answer(error=f"no answer within {timeout_s:g} s")
         except requests.ConnectionError:
-            return _Answer(error="connection failed")
+            return Answer(error="connection failed")
         except requests.RequestException as exc:  # its text may quote the URL: the kind only
-            return _Answer(error=f"request failed ({type(exc).__name__})")
+            return Answer(error=f"request failed ({type(exc).__name__})")
         with response:
-            return _Answer(
+            return Answer(
                 status=response.status_code, retry_after=response.headers.get("Retry-After")
             )
-
-    def _judge(self, claim: Claim, destination: Destination, answer: _Answer) -> Outcome:
-        now = self.clock()
-        status = answer.status
-        if status is not None and 200 <= status < 300:
-            return Outcome(status=SENT, attempted=True, at=now, http_status=status)
-        reason = answer.error or f"HTTP {status}"
-        retryable = status is None or status in RETRY_STATUSES or status >= 500
-        if not retryable:
-            return Outcome(
-                status=DEAD, attempted=True, at=now, http_status=status, error=f"refused: {reason}"
-            )
-        attempts = claim.attempts + 1
-        if attempts >= destination.max_attempts:
-            return Outcome(
-                status=DEAD,
-                attempted=True,
-                at=now,
-                http_status=status,
-                error=f"gave up after {attempts} attempts: {reason}",
-            )
-        wait_s = backoff_s(attempts, destination, self.jitter)
-        asked = retry_after_s(answer.retry_after, now)
-        if asked is not None and asked > wait_s:
-            wait_s = asked
-        next_at = now + timedelta(seconds=wait_s)
-        if next_at >= claim.moment.expires_at:
-            return Outcome(
-                status=EXPIRED,
-                attempted=True,
-                at=now,
-                http_status=status,
-                error=f"expires before the next attempt: {reason}",
-            )
-        return Outcome(
-            status=PENDING,
-            attempted=True,
-            at=now,
-            next_attempt_at=next_at,
-            http_status=status,
-            error=reason,
-        )
 
     def _log(self, claim: Claim, outcome: Outcome) -> None:
         detail = f" (HTTP {outcome.http_status})" if outcome.http_status is not None else ""

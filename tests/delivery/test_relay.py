@@ -18,7 +18,8 @@ import requests
 from sqlalchemy import Engine, select
 
 from geotrigger.delivery.destinations import Destination
-from geotrigger.delivery.relay import Relay, RelayReport, backoff_s, retry_after_s
+from geotrigger.delivery.relay import Relay, RelayReport
+from geotrigger.delivery.retry import backoff_s, retry_after_s
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
 from geotrigger.store.database import connect
