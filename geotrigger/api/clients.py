@@ -62,8 +62,9 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
     service: Service = request.app.state.service
     body = decode_json(await read_body(request, service.max_body_bytes))
     headers = {name.lower(): value for name, value in request.headers.items()}
-    query = dict(request.query_params)
-    await _ingest(service, key, _parsed(parse_owntracks, body, headers=headers, query=query))
+    # the query is read as given: a mapping whose repeated names keep their last value
+    items = _parsed(parse_owntracks, body, headers=headers, query=request.query_params)
+    await _ingest(service, key, items)
     return json_response(OWNTRACKS_REPLY)
 
 
@@ -99,7 +100,7 @@ async def overland(request: Request, key: IngestKey) -> Any:
 )
 async def osmand(request: Request, key: IngestKey) -> Response:
     service: Service = request.app.state.service
-    params = {k: v for k, v in request.query_params.items() if k != "key"}
+    params = dict(request.query_params)
     body: Any = None
     if request.method == "POST":
         raw = await read_body(request, service.max_body_bytes)
@@ -107,6 +108,7 @@ async def osmand(request: Request, key: IngestKey) -> Response:
         if kind == "application/json" and raw.strip():
             body = decode_json(raw)
         elif raw.strip():
-            params.update({k: v for k, v in decode_form(raw).items() if k != "key"})
+            params.update(decode_form(raw))
+    params.pop("key", None)  # the API key (in the URL or the form) is no fix's parameter
     await _ingest(service, key, _parsed(parse_osmand, params, body))
     return Response(status_code=200)
