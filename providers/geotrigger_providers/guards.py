@@ -1,5 +1,6 @@
-"""What keeps a provider's client within bounds: a token bucket for its request rate, and a
-circuit breaker that stops asking a provider that keeps failing."""
+"""What keeps a provider's client within bounds: a token bucket for its request rate, a
+circuit breaker that stops asking a provider that keeps failing, and a block that honours a
+``Retry-After`` the client would not wait for."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
-from geotrigger.weather.provider import ProviderUnavailableError
+from geotrigger.weather.provider import ProviderRateLimitedError, ProviderUnavailableError
 
 log = logging.getLogger("geotrigger.providers.http")
 
@@ -98,3 +99,38 @@ class CircuitBreaker:
 
     def _remaining_s(self) -> float:
         return self._opened_at + self._reset_s - self._clock()
+
+
+class RetryAfterBlock:
+    """A ``Retry-After`` of a 429 or 503 the client gave up on, honoured: until it runs out
+    every request fails at once without being sent, so the other cells of a sweep do not ask
+    again what the provider has just refused."""
+
+    def __init__(self, provider: str, clock: Callable[[], float]) -> None:
+        self._provider, self._clock = provider, clock
+        self._status: int | None = None  # 429 or 503 while blocked
+        self._until = 0.0  # on ``clock``
+
+    def block(self, status: int, seconds: float) -> None:
+        """No request for ``seconds``, after a ``status`` (429 or 503) that asked for them."""
+        self._status, self._until = status, self._clock() + seconds
+
+    def admit(self, cell: str | None) -> None:
+        """Let a request through, or fail without sending while the block runs: a
+        :class:`ProviderRateLimitedError` with the ``retry_after_s`` left after a 429, a
+        :class:`ProviderUnavailableError` after a 503."""
+        if self._status is None:
+            return
+        remaining = self._until - self._clock()
+        if remaining <= 0:
+            self._status = None
+            return
+        reason = (
+            f"not sent: the provider answered HTTP {self._status} with a Retry-After; "
+            f"{remaining:.0f} s left to wait"
+        )
+        if self._status == 429:
+            raise ProviderRateLimitedError(
+                self._provider, reason, cell=cell, retry_after_s=remaining
+            )
+        raise ProviderUnavailableError(self._provider, reason, cell=cell)
