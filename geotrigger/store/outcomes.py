@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.errors import InputError, NotFoundError, Where
 from geotrigger.moments.decision import moment_id as derive_moment_id
-from geotrigger.moments.report import HOLDOUT_GATE, Cohort, OutcomeKind
+from geotrigger.moments.report_arithmetic import HOLDOUT_GATE, Cohort, OutcomeKind
 from geotrigger.store.tables import decisions, moments, outcomes, would_be_ledger
 
 MAX_SKEW = dt.timedelta(minutes=5)  # how far ahead of now (or before its moment) ``at`` may be

@@ -7,7 +7,8 @@ its moment: a fired moment's through its fired decision in the range, so what is
 converted is among what is counted as fired; a holdout would-be moment's through its time in
 ``would_be_ledger``, while a holdout decision of its consumer and rule in the range is kept (a
 range whose decisions were pruned counts neither the would-be moments nor their outcomes). The
-arithmetic and the table are :mod:`geotrigger.moments.report`'s.
+arithmetic is :mod:`geotrigger.moments.report_arithmetic`'s, the table
+:mod:`geotrigger.moments.report`'s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Connection, distinct, exists, func, select, union_all
 
 from geotrigger.moments.decision import Outcome
-from geotrigger.moments.report import (
+from geotrigger.moments.report_arithmetic import (
     HOLDOUT_GATE,
     MIN_GROUP,
     Cohort,

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 
 from geotrigger.moments.decision import Outcome
-from geotrigger.moments.report import (
+from geotrigger.moments.report import format_report, report_document
+from geotrigger.moments.report_arithmetic import (
     MIN_GROUP,
     Cohort,
     DecisionGroup,
@@ -17,9 +18,7 @@ from geotrigger.moments.report import (
     OutcomeGroup,
     OutcomeKind,
     build_report,
-    format_report,
     measure_lift,
-    report_document,
 )
 
 

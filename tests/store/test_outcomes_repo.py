@@ -23,7 +23,7 @@ from geotrigger.engine.replay import replay
 from geotrigger.errors import InputError, NotFoundError
 from geotrigger.moments.decision import Decision, Outcome, moment_id
 from geotrigger.moments.pipeline import MomentEngine
-from geotrigger.moments.report import Cohort, OutcomeKind
+from geotrigger.moments.report_arithmetic import Cohort, OutcomeKind
 from geotrigger.pings import read_numbered
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_texts

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from geotrigger.cli import main
 from geotrigger.moments.decision import Decision
-from geotrigger.moments.report import Group, OutcomeKind, report_document
+from geotrigger.moments.report import report_document
+from geotrigger.moments.report_arithmetic import Group, OutcomeKind
 from geotrigger.moments.summary import MomentSummary
 from geotrigger.store.outcomes import record_outcome
 from geotrigger.store.report import load_report
