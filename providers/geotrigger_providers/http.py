@@ -73,7 +73,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import urlencode
 
 import requests
@@ -125,6 +125,16 @@ class _Failure:
     status: int | None = None
     retry_after_s: float | None = None
     detail: str = ""  # what the body said, briefly
+
+
+class GetOptions(TypedDict, total=False):
+    """The options of every GET (see :meth:`HttpClient.get_read`)."""
+
+    params: Params | None
+    headers: Mapping[str, str] | None
+    cell: str | None
+    conditional: bool
+    cost: float
 
 
 class HttpClient:
@@ -185,52 +195,18 @@ class HttpClient:
         ``half-open`` (an open circuit whose time is up, waiting for its trial request)."""
         return self._breaker.state
 
-    def get(
-        self,
-        path: str,
-        *,
-        params: Params | None = None,
-        headers: Mapping[str, str] | None = None,
-        cell: str | None = None,
-        conditional: bool = False,
-        cost: float = 1.0,
-    ) -> HttpResponse:
+    def get(self, path: str, **options: Unpack[GetOptions]) -> HttpResponse:
         """GET ``base_url + path`` (``path`` may also be an absolute URL, as NWS links are);
         raises the typed errors above, naming ``cell`` when given. The body is not read: a
         provider reads it with :meth:`get_json` or :meth:`get_read`, so that a body it cannot
         read counts against the circuit breaker."""
-        return self.get_read(
-            path,
-            _as_is,
-            params=params,
-            headers=headers,
-            cell=cell,
-            conditional=conditional,
-            cost=cost,
-        )
+        return self.get_read(path, _as_is, **options)
 
-    def get_json(
-        self,
-        path: str,
-        *,
-        params: Params | None = None,
-        headers: Mapping[str, str] | None = None,
-        cell: str | None = None,
-        conditional: bool = False,
-        cost: float = 1.0,
-    ) -> Any:
+    def get_json(self, path: str, **options: Unpack[GetOptions]) -> Any:
         """:meth:`get`, and the body as JSON: a body that is not JSON raises
         :class:`ProviderResponseError`, counts as a failed request for the circuit breaker (a
         provider answering 200 with a maintenance page is down) and is not cached."""
-        return self.get_read(
-            path,
-            HttpResponse.json,
-            params=params,
-            headers=headers,
-            cell=cell,
-            conditional=conditional,
-            cost=cost,
-        )
+        return self.get_read(path, HttpResponse.json, **options)
 
     def get_read(
         self,
