@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.bench_replay import DEVICES, LAT0, LON0, PLACES, make_lines, make_places
 from benchmarks.report import Row, median_rate
-from geotrigger.cli.replay import settle_heap
+from geotrigger.cli.heap import settle_heap
 from geotrigger.config import Settings
 from geotrigger.consumers import LOCATION_MARKETING, Affinities, Consumer, ConsumerDirectory
 from geotrigger.engine import Engine

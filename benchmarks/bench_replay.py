@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from benchmarks.report import Row, median_rate
-from geotrigger.cli.replay import settle_heap
+from geotrigger.cli.heap import settle_heap
 from geotrigger.config import Settings
 from geotrigger.engine import Engine
 from geotrigger.engine.replay import replay

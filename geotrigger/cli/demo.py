@@ -21,14 +21,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from geotrigger.cli.replay import (
-    DUMP_OPTIONS,
-    build_processor,
-    format_summary,
-    load_places,
-    record_of,
-    settle_heap,
-)
+from geotrigger.cli.heap import settle_heap
+from geotrigger.cli.replay import build_processor, load_places
+from geotrigger.cli.replay_output import DUMP_OPTIONS, format_summary, record_of
 from geotrigger.config import load_settings
 from geotrigger.engine import SIGNAL_LOST, Event
 from geotrigger.engine.replay import replay

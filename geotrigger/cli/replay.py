@@ -13,30 +13,36 @@ logs, while the events file is data.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from geotrigger.cli.arguments import duration, instant
+from geotrigger.cli.heap import settle_heap
 from geotrigger.cli.progress import progress_bar
+from geotrigger.cli.replay_output import (
+    DUMP_OPTIONS,
+    events_output,
+    format_summary,
+    format_sweeps,
+    record_of,
+)
 from geotrigger.cli.sweep import distinct_providers
 from geotrigger.config import Settings, load_settings
-from geotrigger.consumers import ConsumerDirectory, load_consumers, pseudonymous_id
+from geotrigger.consumers import ConsumerDirectory, load_consumers
 from geotrigger.engine import Engine, Event
-from geotrigger.engine.replay import ReplaySummary, event_record, replay
+from geotrigger.engine.replay import ReplaySummary, replay
 from geotrigger.errors import ConfigError
 from geotrigger.jobs.ingest import sole_ingester
 from geotrigger.jobs.place_sync import Following, PlaceSync
 from geotrigger.jobs.sweep import Sweep, Sweeping
-from geotrigger.model import Place, Transition
-from geotrigger.moments.candidates import event_key
+from geotrigger.model import Place
 from geotrigger.moments.decision import Decision
 from geotrigger.moments.pipeline import MomentEngine
 from geotrigger.moments.summary import MomentSummary, format_funnels
@@ -47,8 +53,6 @@ from geotrigger.store.durable import Durable
 from geotrigger.weather import WeatherTimeline
 from geotrigger.weather.files import load_weather_timeline
 from geotrigger.weather.registry import create_provider, provider_config
-
-DUMP_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
 def register(subparsers: Any) -> None:
@@ -129,8 +133,7 @@ def load_places(paths: list[Path]) -> list[Place]:
 
 def open_durable(args: argparse.Namespace, settings: Settings) -> Durable | None:
     """The database of ``--database-url``, when given (it must have its schema)."""
-    url = getattr(args, "database_url", None)
-    return None if url is None else Durable(url, settings)
+    return None if args.database_url is None else Durable(args.database_url, settings)
 
 
 def replay_places(
@@ -224,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         settle_heap()
         moments = MomentSummary()
         try:
-            with _into(durable), _output(args.out) as out:
+            with _into(durable), events_output(args.out) as out:
                 summary = replay_file(
                     processor,
                     args.pings,
@@ -251,20 +254,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_sweeps(sweep: Sweep) -> str:
-    """One line on a provider's sweeps in a replay: runs, readings, cells without one."""
-    name, counts = sweep.provider.name, sweep.counts
-    failed = sum(n for key, n in counts.items() if key[0] == "fetch_errors" and key[1] == name)
-    return (
-        f"weather sweeps of {name}: {counts[('sweeps', name)]} runs, "
-        f"{counts[('readings', name)]} readings, {failed} cells without a reading, "
-        f"{counts[('weather_moments', name)]} weather moments fired"
-    )
-
-
-GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
-
-
 @contextmanager
 def _into(durable: Durable | None) -> Iterator[None]:
     """A replay into a database is its one ingesting process while it runs (no API serving
@@ -275,46 +264,6 @@ def _into(durable: Durable | None) -> Iterator[None]:
         return
     with sole_ingester(durable), durable.states_with_decisions():
         yield
-
-
-def settle_heap() -> None:
-    """Set up the cyclic garbage collector for streaming pings, once everything is loaded.
-
-    The places and their index live as long as the process: freezing keeps them out of the
-    collector's scans, which otherwise revisit them for every batch of new pings. A stream
-    allocates a dozen short-lived objects per ping, so CPython's default of a young
-    collection every 700 allocations runs one every ~60 pings, each scanning the pings still
-    held for re-ordering; collecting every 10,000 allocations takes about a sixth off the
-    time of a replay and keeps memory as flat.
-    """
-    gc.freeze()
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
-
-
-def record_of(item: Event | Decision, pseudonym_key: str | None = None) -> dict[str, Any]:
-    """One line of the events file: a transition, a rejection or a decision.
-
-    With ``pseudonym_key`` (a replay with rules) the device and ping ids of transitions and
-    rejections are replaced by the same keyed digests the decisions use, so that the file
-    never pairs a pseudonymous consumer with the raw device id it stands for, while a
-    decision can still be matched to its transition by the ping's digest.
-    """
-    if isinstance(item, Decision):
-        return item.to_record()
-    record = event_record(item)
-    if pseudonym_key is not None:
-        if record.get("device_id") is not None:
-            record["device_id"] = pseudonymous_id(record["device_id"], pseudonym_key)
-        if record.get("ping_id") is not None:
-            record["ping_id"] = event_key(record["ping_id"], "", item_time(item), pseudonym_key)
-    return record
-
-
-def item_time(item: Event) -> datetime:
-    """When an event happened (a rejection of a record without a time: the epoch)."""
-    at = item.at if isinstance(item, Transition) else item.timestamp
-    return at if at is not None else datetime.fromtimestamp(0, UTC)
 
 
 def replay_file(
@@ -358,41 +307,3 @@ def replay_file(
     finally:
         if bar is not None:
             bar.close()
-
-
-@contextmanager
-def _output(path: Path | None) -> Iterator[IO[bytes]]:
-    if path is None:
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    try:
-        handle = path.open("wb")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
-    with handle:
-        yield handle
-
-
-def format_summary(summary: ReplaySummary, *, source: str, places: int, top: int = 10) -> str:
-    """The summary table: pings read, accepted, rejected by reason, transitions by kind/place."""
-    rate = summary.records / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
-    lines = [
-        f"replay of {source} against {places:,} places: "
-        f"{summary.elapsed_s:.2f} s, {rate:,.0f} pings/s",
-        _row("pings read", summary.records),
-        _row("accepted", summary.accepted),
-        _row("rejected", summary.rejected_total),
-    ]
-    lines += [_row(reason.value, n, 4) for reason, n in sorted(summary.rejected.items())]
-    lines.append(_row("transitions", sum(summary.transitions.values())))
-    lines += [_row(kind.value, n, 4) for kind, n in sorted(summary.transitions.items())]
-    if summary.by_place:
-        lines.append(f"  transitions by place (top {top})")
-        ranked = sorted(summary.by_place.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        lines += [_row(place_id, n, 4) for place_id, n in ranked]
-    return "\n".join(lines)
-
-
-def _row(label: str, n: int, indent: int = 2) -> str:
-    return f"{' ' * indent}{label:<{40 - indent}} {n:>12,}"

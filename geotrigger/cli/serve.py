@@ -17,7 +17,7 @@ from typing import Any
 
 from geotrigger.auth import Scope
 from geotrigger.cli.db import database_url
-from geotrigger.cli.replay import settle_heap
+from geotrigger.cli.heap import settle_heap
 from geotrigger.config import load_settings
 from geotrigger.consumers import load_consumers
 from geotrigger.jobs.ingest import sole_ingester
