@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from geotrigger.consumers.directory import ConsumerDirectory
 from geotrigger.consumers.profile import Consumer
-from geotrigger.model import Ping, Place, Transition
+from geotrigger.model import Ping, Place, Transition, ping_key
 from geotrigger.moments.decision import Candidate
 from geotrigger.pings.filters import implied_speed_mps
 from geotrigger.privacy import pseudonym
@@ -31,8 +31,7 @@ def utc(ts: float) -> datetime:
 
 def event_key(ping_id: str | None, device_id: str, at: datetime, key: str = "") -> str:
     """What made a candidate: a digest of the ping id, else of device and time."""
-    value = ping_id if ping_id is not None else f"{device_id}@{at.isoformat()}"
-    return pseudonym(value, key=key, prefix="ping-", digits=16)
+    return pseudonym(ping_key(device_id, ping_id, at), key=key, prefix="ping-", digits=16)
 
 
 def speed_of(ping: Ping | None, prev: Ping | None) -> float | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
@@ -47,7 +47,6 @@ from geotrigger.weather.timeline import WeatherTimeline
 
 Record = Event | Decision
 GroupKey = tuple[str, float]  # (device id, event epoch seconds)
-_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 class MomentEngine:
@@ -104,31 +103,11 @@ class MomentEngine:
         timeline = self.factory.weather
         if timeline is None:
             raise ValueError("the engine was built without a weather timeline")
-        changes: list[WeatherChange] = []
-        added: list[tuple[str, WeatherReading]] = []
-        for key, reading in readings:
-            at = reading.observed_at
-            newest = timeline.at_key(key, _END_OF_TIME)
-            known = timeline.at_key(key, at)
-            if known is None or known.reading.observed_at != at:
-                added.append((key, reading))
-            if newest is not None and newest.reading.observed_at >= at:
-                timeline.add(key, reading)  # known, or late: history only
-                continue
-            timeline.add(key, reading)
-            current = timeline.at_key(key, at)
-            assert current is not None
-            before = newest.reading if newest is not None else None
-            changes.append(
-                WeatherChange(
-                    key=key, at=at, before=before, after=reading, spell_id=current.spell_id
-                )
-            )
+        changes, added = timeline.add_arrived(readings)
         watch = self.watch
         if not evaluate or watch is None or not changes:
             return []
         out: list[Decision] = []
-        changes.sort(key=lambda c: (c.at, c.key))
         try:
             for _at, group in itertools.groupby(changes, key=lambda c: c.at):
                 out += self._run_weather(list(group), now, seen_at=now)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from geotrigger.model import Place
 from geotrigger.weather.cells import cell_of_place, parse_cell
@@ -76,6 +76,9 @@ def spell_id(key: str, reading: WeatherReading, start: datetime) -> str:
     return f"{key}:{'wet' if reading.is_wet else 'dry'}:{start.isoformat()}"
 
 
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
 class WeatherTimeline:
     """Weather readings per place id or weather cell (of ``cell_m`` metres), over time."""
 
@@ -102,6 +105,36 @@ class WeatherTimeline:
         series = self._series.get(key)
         if series is not None and series.discard(observed_at):
             self._count -= 1
+
+    def add_arrived(
+        self, readings: Iterable[tuple[str, WeatherReading]]
+    ) -> tuple[list[WeatherChange], list[tuple[str, WeatherReading]]]:
+        """Record readings as they arrive (a sweep), by key; returns the changes (each reading
+        newer than the newest held at its key, with the one it follows) in order of time,
+        then key, and the readings that were new to the timeline (for :meth:`discard`, if
+        deciding the changes fails). A reading already held, or older than the newest at its
+        key, only fills the history."""
+        changes: list[WeatherChange] = []
+        added: list[tuple[str, WeatherReading]] = []
+        for key, reading in readings:
+            at = reading.observed_at
+            newest = self.at_key(key, _END_OF_TIME)
+            known = self.at_key(key, at)
+            if known is None or known.reading.observed_at != at:
+                added.append((key, reading))
+            self.add(key, reading)
+            if newest is not None and newest.reading.observed_at >= at:
+                continue  # known, or late: history only
+            current = self.at_key(key, at)
+            assert current is not None
+            before = newest.reading if newest is not None else None
+            changes.append(
+                WeatherChange(
+                    key=key, at=at, before=before, after=reading, spell_id=current.spell_id
+                )
+            )
+        changes.sort(key=lambda c: (c.at, c.key))
+        return changes, added
 
     def at_key(self, key: str, when: datetime) -> WeatherAt | None:
         """The latest reading at ``key`` observed at or before ``when``, with its spell."""
