@@ -23,12 +23,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, RowMapping, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from geotrigger.errors import InputError, NotFoundError, Where
 from geotrigger.moments.decision import moment_id as derive_moment_id
 from geotrigger.moments.report_arithmetic import HOLDOUT_GATE, Cohort, OutcomeKind
+from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import decisions, moments, outcomes, would_be_ledger
+from geotrigger.store.types import utc
 
 MAX_SKEW = dt.timedelta(minutes=5)  # how far ahead of now (or before its moment) ``at`` may be
 MAX_DATA_BYTES = 4096  # the outcome's own data, as compact JSON
@@ -83,9 +84,7 @@ def record_outcome(
     where = Where(item_id=moment_id)
     checked_kind = _kind(kind, where)
     at = _aware(at, where)
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    now = now.astimezone(dt.UTC)
+    now = utc(now)
     if at > now + MAX_SKEW:
         ahead = (at - now).total_seconds()
         raise InputError(
@@ -112,8 +111,7 @@ def record_outcome(
         "data": document,
         "received_at": now,
     }
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(outcomes).values(row)
+    insert = upsert_insert(conn, outcomes).values(row)
     stored = conn.execute(insert.on_conflict_do_nothing(index_elements=["moment_id", "kind"]))
     query = select(outcomes).where(
         outcomes.c.moment_id == moment.moment_id, outcomes.c.kind == checked_kind.value
