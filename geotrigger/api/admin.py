@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import json_response
 from geotrigger.api.security import AdminKey, ReadKey
-from geotrigger.api.service import Service
+from geotrigger.api.service import Service, service_of
 from geotrigger.model import Circle, Place
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import load_rules_texts, read_rule_files
@@ -25,17 +25,12 @@ router = APIRouter(tags=["admin"])
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
 @router.post("/v1/admin/reload", summary="Read places and moments again")
 async def reload(request: Request, key: AdminKey, source: str = "database") -> Any:
     """``source=database`` (default): what the database holds now. ``source=files``: the
     ``rules/places`` and ``rules/moments`` of the installation are applied to the database
     first (as ``geotrigger places apply`` and ``rules apply`` would), then read."""
-    service = _service(request)
+    service = service_of(request)
     if source not in ("database", "files"):
         raise HTTPException(400, f"source must be 'database' or 'files', not {source!r}")
     return json_response(await run_in_threadpool(_reload, service, source))
@@ -95,7 +90,7 @@ def place_document(place: Place) -> dict[str, Any]:
 async def list_places(request: Request, key: ReadKey, limit: int = 100, offset: int = 0) -> Any:
     if not (1 <= limit <= 1000) or offset < 0:
         raise HTTPException(400, "limit must be within 1..1000 and offset at least 0")
-    places = _service(request).ingestor.live.moments.book.places
+    places = service_of(request).ingestor.live.moments.book.places
     ids = sorted(places)
     page = ids[offset : offset + limit]
     return json_response(
@@ -110,7 +105,7 @@ async def list_places(request: Request, key: ReadKey, limit: int = 100, offset: 
 
 @router.get("/v1/places/{place_id}", summary="One place")
 async def get_place(place_id: str, request: Request, key: ReadKey) -> Any:
-    place = _service(request).ingestor.live.moments.place(place_id)
+    place = service_of(request).ingestor.live.moments.place(place_id)
     if place is None:
         raise HTTPException(404, f"no place {place_id!r}")
     return json_response(place_document(place))
@@ -118,7 +113,7 @@ async def get_place(place_id: str, request: Request, key: ReadKey) -> Any:
 
 @router.get("/v1/rules", summary="The moments (rules) the engine holds")
 async def list_rules(request: Request, key: ReadKey) -> Any:
-    live = _service(request).ingestor.live
+    live = service_of(request).ingestor.live
     book = live.moments.book
     return json_response(
         {
@@ -139,7 +134,7 @@ async def list_rules(request: Request, key: ReadKey) -> Any:
 
 @router.get("/v1/rules/{rule_id}", summary="One moment (rule)")
 async def get_rule(rule_id: str, request: Request, key: ReadKey) -> Any:
-    book = _service(request).ingestor.live.moments.book
+    book = service_of(request).ingestor.live.moments.book
     rule = next((r for r in book.rule_set.rules if r.id == rule_id), None)
     if rule is None:
         raise HTTPException(404, f"no rule {rule_id!r}")

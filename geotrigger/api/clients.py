@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_form, decode_json, json_body, json_response, read_body
 from geotrigger.api.security import IngestKey, only_own_devices
-from geotrigger.api.service import Service
+from geotrigger.api.service import Service, service_of
 from geotrigger.auth import ApiKey
 from geotrigger.errors import PingError
 from geotrigger.model import Ping, Rejection
@@ -59,7 +59,7 @@ def _parsed(parse: Any, *args: Any, **kwargs: Any) -> list[Ping | Rejection]:
     openapi_extra=json_body({"type": ["object", "array"]}),
 )
 async def owntracks(request: Request, key: IngestKey) -> Any:
-    service: Service = request.app.state.service
+    service = service_of(request)
     body = decode_json(await read_body(request, service.max_body_bytes))
     headers = {name.lower(): value for name, value in request.headers.items()}
     # the query is read as given: a mapping whose repeated names keep their last value
@@ -80,7 +80,7 @@ async def owntracks(request: Request, key: IngestKey) -> Any:
     ),
 )
 async def overland(request: Request, key: IngestKey) -> Any:
-    service: Service = request.app.state.service
+    service = service_of(request)
     body = decode_json(await read_body(request, service.max_body_bytes))
     items = _parsed(parse_overland, body)
     rejected = [i for i in items if isinstance(i, Rejection)]
@@ -99,7 +99,7 @@ async def overland(request: Request, key: IngestKey) -> Any:
     operation_id="osmand_post",
 )
 async def osmand(request: Request, key: IngestKey) -> Response:
-    service: Service = request.app.state.service
+    service = service_of(request)
     params = dict(request.query_params)
     body: Any = None
     if request.method == "POST":

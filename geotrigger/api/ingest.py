@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import IngestKey, only_own_devices
-from geotrigger.api.service import Service
+from geotrigger.api.service import service_of
 from geotrigger.errors import PingError, Where
 from geotrigger.jobs.answers import PingAnswer
 from geotrigger.model import Ping, Rejection, RejectReason
@@ -129,7 +129,7 @@ def answers_document(answers: list[PingAnswer]) -> dict[str, Any]:
     },
 )
 async def post_pings(request: Request, key: IngestKey) -> Any:
-    service: Service = request.app.state.service
+    service = service_of(request)
     document = decode_json(await read_body(request, service.max_body_bytes))
     items = only_own_devices(key, parse_records(records_of(document, service.max_batch)))
     answers = await run_in_threadpool(service.ingestor.ingest, items)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
+from geotrigger.api.bodies import json_response
 from geotrigger.api.metrics import CONTENT_TYPE
-from geotrigger.api.service import Service
+from geotrigger.api.service import service_of
 from geotrigger.store.database import check_reachable
 
 router = APIRouter(tags=["operations"])
@@ -22,7 +22,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The database answers and the place index is loaded")
 def readyz(request: Request) -> Any:  # a plain function: run in a worker thread
-    service: Service = request.app.state.service
+    service = service_of(request)
     checks: dict[str, str] = {}
     try:
         check_reachable(service.durable.engine)
@@ -32,10 +32,10 @@ def readyz(request: Request) -> Any:  # a plain function: run in a worker thread
     places = len(service.ingestor.live.moments.book.places)
     checks["index"] = f"{places} places" if places else "empty"
     ready = checks["database"] == "ok" and places > 0
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    return json_response({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
-    service: Service = request.app.state.service
+    service = service_of(request)
     return Response(service.metrics.render(), media_type=CONTENT_TYPE)

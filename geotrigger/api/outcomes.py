@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import OutcomesKey
-from geotrigger.api.service import Service
+from geotrigger.api.service import service_of
 from geotrigger.pings.parse import parse_timestamp
 from geotrigger.store.outcomes import RecordedOutcome, record_outcome
 
@@ -43,7 +43,7 @@ OUTCOME_SCHEMA: dict[str, Any] = {
     responses={201: {"description": "recorded"}, 200: {"description": "recorded before"}},
 )
 async def post_outcome(moment_id: str, request: Request, key: OutcomesKey) -> Any:
-    service: Service = request.app.state.service
+    service = service_of(request)
     body = decode_json(await read_body(request, MAX_BODY_BYTES))
     if not isinstance(body, dict):
         raise HTTPException(400, "the body must be a JSON object with a 'kind'")

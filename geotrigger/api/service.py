@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
 from geotrigger.api.metrics import Metrics
 from geotrigger.config import Settings
 from geotrigger.jobs.ingest import Ingestor
@@ -36,6 +38,12 @@ class Service:
 
     def close(self) -> None:
         self.durable.close()
+
+
+def service_of(request: Request) -> Service:
+    """The service a request reaches (the application's state holds it)."""
+    service: Service = request.app.state.service
+    return service
 
 
 def open_service(url: str, settings: Settings) -> Service:
