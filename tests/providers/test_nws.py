@@ -14,17 +14,19 @@ import pytest
 from geotrigger_providers import nws
 from geotrigger_providers.http import HttpClient
 from geotrigger_providers.nws import (
-    ICON_CONDITIONS,
     create,
-    icon_condition,
-    icon_name,
-    observation_condition,
     on_base_url,
     parse_observation,
     parse_point,
     parse_precipitation_probability,
     parse_stations,
     points_path,
+)
+from geotrigger_providers.nws_conditions import (
+    ICON_CONDITIONS,
+    icon_condition,
+    icon_name,
+    observation_condition,
 )
 
 from geotrigger.weather.provider import (

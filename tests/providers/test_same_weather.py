@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 from geotrigger_providers.metno import symbol_condition
-from geotrigger_providers.nws import observation_condition
+from geotrigger_providers.nws_conditions import observation_condition
 from geotrigger_providers.openweathermap import CONDITIONS as OWM_CONDITIONS
 from geotrigger_providers.wmo import wmo_condition
 
