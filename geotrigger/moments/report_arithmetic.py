@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -216,16 +216,8 @@ def _rule_report(
     if has_holdout:
         conversions = OutcomeKind.CONVERTED.value
         lift = measure_lift(
-            Group(
-                moments=treated.moments,
-                converted=achieved[Cohort.TREATED][conversions],
-                consumers=treated.consumers,
-            ),
-            Group(
-                moments=control.moments,
-                converted=achieved[Cohort.HOLDOUT][conversions],
-                consumers=control.consumers,
-            ),
+            replace(treated, converted=achieved[Cohort.TREATED][conversions]),
+            replace(control, converted=achieved[Cohort.HOLDOUT][conversions]),
             min_group=min_group,
         )
     return RuleReport(
