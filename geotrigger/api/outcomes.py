@@ -21,6 +21,7 @@ from geotrigger.api.security import OutcomesKey
 from geotrigger.api.service import service_of
 from geotrigger.pings.parse import parse_timestamp
 from geotrigger.store.outcomes import RecordedOutcome, record_outcome
+from geotrigger.timestamps import rfc3339
 
 router = APIRouter(tags=["outcomes"])
 MAX_BODY_BYTES = 8 * 1024
@@ -72,7 +73,7 @@ async def post_outcome(moment_id: str, request: Request, key: OutcomesKey) -> An
             "rule_id": recorded.rule_id,
             "cohort": recorded.cohort.value,
             "kind": recorded.kind.value,
-            "at": recorded.at.isoformat().replace("+00:00", "Z"),
+            "at": rfc3339(recorded.at),
             "new": recorded.new,
         },
         status_code=201 if recorded.new else 200,

@@ -44,6 +44,7 @@ from geotrigger.pings.fields import (
     signals,
     text_id,
 )
+from geotrigger.timestamps import rfc3339
 
 OVERLAND_REPLY: Final[dict[str, str]] = {"result": "ok"}  # what the app waits for; never mutate
 
@@ -106,7 +107,7 @@ def _ping(feature: Mapping[str, Any], properties: Mapping[str, Any], device: str
         lon,
         timestamp,
         timestamp.timestamp(),
-        f"overland:{device}:{timestamp.isoformat().replace('+00:00', 'Z')}",
+        f"overland:{device}:{rfc3339(timestamp)}",
         known_accuracy(_number(properties, "horizontal_accuracy")),
         known_speed(_number(properties, "speed")),
         None,
