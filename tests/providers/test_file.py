@@ -24,6 +24,7 @@ from geotrigger.weather.provider import (
     WeatherProvider,
 )
 from geotrigger.weather.reading import WeatherCondition
+from tests.providers.clocks import WallClock
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "weather" / "helsinki-2026-06-12.jsonl"
@@ -95,19 +96,9 @@ def test_a_cell_the_file_has_nothing_for_is_an_error_beside_the_reading() -> Non
     assert isinstance(result.errors[EQUATOR.key], ProviderResponseError)
 
 
-class Clock:
-    """Replay time, moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_a_clock_set_later_drives_now_past_a_fixed_at() -> None:
     provider = provider_at("2026-06-12T06:20:00Z")
-    clock = Clock(at("2026-06-12T06:29:59"))
+    clock = WallClock(at("2026-06-12T06:29:59"))
     provider.set_clock(clock)
 
     assert provider.fetch([HELSINKI]).readings[HELSINKI.key].observed_at == at("2026-06-12T06:15")

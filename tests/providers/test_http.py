@@ -8,7 +8,6 @@ import gzip
 import json
 import logging
 import socket
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from geotrigger.weather.provider import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from tests.providers.clocks import SleepingClock, WallClock
 from tests.providers.server import FixtureServer, Reply, fixture_path
 
 API_KEY = "k3y-5ecret-0123"
@@ -34,39 +34,14 @@ BEFORE_EXPIRES = datetime(2020, 7, 20, 12, 0, tzinfo=UTC)
 AFTER_EXPIRES = datetime(2020, 7, 20, 12, 20, tzinfo=UTC)
 
 
-@dataclass
-class FakeTime:
-    """A monotonic clock that only ``sleep`` moves; every sleep is recorded."""
-
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@dataclass
-class WallClock:
-    """An injectable UTC wall clock, for ``Expires`` and ``Retry-After`` dates."""
-
-    at: datetime
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+def fake_time() -> SleepingClock:
+    return SleepingClock()
 
 
 def make_client(
     server: FixtureServer,
-    fake_time: FakeTime,
+    fake_time: SleepingClock,
     *,
     rng: float = 0.5,
     now: datetime | None = None,
@@ -87,7 +62,7 @@ def make_client(
     return HttpClient(
         config,
         default_base_url="https://unused.example",
-        clock=fake_time.clock,
+        clock=fake_time,
         sleep=fake_time.sleep,
         rng=lambda: rng,
         now=wall,
@@ -111,7 +86,7 @@ def recorded_metno() -> tuple[dict[str, str], bytes]:
 
 
 def test_a_success_sends_the_user_agent_and_the_params(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/v1/forecast", Reply.file("open_meteo/forecast_current_enschede_trimmed.json"))
     client = make_client(server, fake_time, user_agent="geotrigger/0.1 ops@example.org")
@@ -131,7 +106,7 @@ def test_a_success_sends_the_user_agent_and_the_params(
     assert fake_time.sleeps == []
 
 
-def test_an_absolute_url_is_fetched_as_is(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_an_absolute_url_is_fetched_as_is(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/gridpoints/OKX/33,35/forecast", Reply.file("nws/gridpoints_forecast_us.json"))
     client = make_client(server, fake_time, base_url="https://api.weather.invalid")
 
@@ -145,7 +120,7 @@ def test_an_absolute_url_is_fetched_as_is(server: FixtureServer, fake_time: Fake
 
 
 def test_a_read_timeout_is_retried_then_unavailable(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/slow", Reply(delay_s=0.4, body=b"{}"))
     client = make_client(server, fake_time, read_timeout_s=0.1, max_attempts=2)
@@ -160,7 +135,7 @@ def test_a_read_timeout_is_retried_then_unavailable(
 
 
 def test_a_503_then_a_200_recovers_with_jittered_backoff(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/v1/forecast",
@@ -178,7 +153,9 @@ def test_a_503_then_a_200_recovers_with_jittered_backoff(
     assert client.breaker_state == "closed"
 
 
-def test_the_backoff_is_capped_at_max_backoff(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_the_backoff_is_capped_at_max_backoff(
+    server: FixtureServer, fake_time: SleepingClock
+) -> None:
     server.route("/flaky", Reply(status=500), Reply(status=500), Reply(status=500), Reply())
     client = make_client(server, fake_time, rng=1.0, backoff_s=2.0, max_backoff_s=5.0)
 
@@ -188,7 +165,7 @@ def test_the_backoff_is_capped_at_max_backoff(server: FixtureServer, fake_time: 
 
 
 def test_a_429_waits_for_retry_after_then_succeeds(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/v1/forecast",
@@ -203,7 +180,7 @@ def test_a_429_waits_for_retry_after_then_succeeds(
 
 
 def test_a_retry_after_date_is_read_against_the_wall_clock(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     now = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
     server.route(
@@ -219,7 +196,7 @@ def test_a_retry_after_date_is_read_against_the_wall_clock(
 
 
 def test_a_429_with_a_long_retry_after_fails_at_once(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/data/3.0/onecall",
@@ -237,7 +214,7 @@ def test_a_429_with_a_long_retry_after_fails_at_once(
 
 
 def test_a_503_with_a_long_retry_after_is_unavailable_at_once(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/busy", Reply(status=503, headers={"Retry-After": "120"}))
     client = make_client(server, fake_time)
@@ -249,7 +226,7 @@ def test_a_503_with_a_long_retry_after_is_unavailable_at_once(
 
 
 def test_429_forever_is_rate_limited_after_the_last_attempt(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/v1/forecast", Reply.file("errors/open_meteo_429_minutely.json", status=429))
     client = make_client(server, fake_time, max_attempts=3)
@@ -264,7 +241,7 @@ def test_429_forever_is_rate_limited_after_the_last_attempt(
     assert len(fake_time.sleeps) == 2
 
 
-def test_a_dropped_connection_is_retried(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_dropped_connection_is_retried(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/drop", Reply(drop=True), Reply.json({"ok": True}))
     client = make_client(server, fake_time)
 
@@ -272,12 +249,14 @@ def test_a_dropped_connection_is_retried(server: FixtureServer, fake_time: FakeT
     assert len(server.seen("/drop")) == 2
 
 
-def test_a_refused_connection_is_unavailable_after_the_last_attempt(fake_time: FakeTime) -> None:
+def test_a_refused_connection_is_unavailable_after_the_last_attempt(
+    fake_time: SleepingClock,
+) -> None:
     with socket.socket() as probe:  # a free port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = ProviderConfig(name="test-provider", base_url=f"http://127.0.0.1:{port}")
-    client = HttpClient(config, default_base_url="", clock=fake_time.clock, sleep=fake_time.sleep)
+    client = HttpClient(config, default_base_url="", clock=fake_time, sleep=fake_time.sleep)
 
     with pytest.raises(ProviderUnavailableError, match="connection failed after 4 attempts"):
         client.get("/v1/forecast")
@@ -289,7 +268,7 @@ def test_a_refused_connection_is_unavailable_after_the_last_attempt(fake_time: F
 
 
 def test_a_401_is_a_config_error_without_retry_and_the_key_is_masked(
-    server: FixtureServer, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    server: FixtureServer, fake_time: SleepingClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     recorded = json.loads(fixture_path("errors/owm_401_invalid_key_string_cod.json").read_text())
     # Derived: a provider that echoes the key it refused.
@@ -317,7 +296,7 @@ def test_a_401_is_a_config_error_without_retry_and_the_key_is_masked(
     assert fake_time.sleeps == []
 
 
-def test_a_key_in_the_path_is_masked(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_key_in_the_path_is_masked(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route(f"/forecast/{API_KEY}/40.7,-74.0", Reply(status=503))
     client = make_client(server, fake_time, api_key=API_KEY, max_attempts=2)
 
@@ -329,7 +308,7 @@ def test_a_key_in_the_path_is_masked(server: FixtureServer, fake_time: FakeTime)
 
 
 def test_a_404_is_a_config_error_naming_what_the_body_says(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/points/90,120.5518", Reply.file("errors/nws_404_invalid_point.json", 404))
     client = make_client(server, fake_time)
@@ -342,7 +321,7 @@ def test_a_404_is_a_config_error_naming_what_the_body_says(
     assert len(server.seen("/points/90,120.5518")) == 1
 
 
-def test_a_long_error_body_is_shortened(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_long_error_body_is_shortened(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/v1/forecast", Reply.json({"reason": "bad variable " * 100}, status=400))
     client = make_client(server, fake_time)
 
@@ -355,7 +334,7 @@ def test_a_long_error_body_is_shortened(server: FixtureServer, fake_time: FakeTi
 
 
 def test_a_304_without_a_cached_copy_is_a_config_error(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/compact", Reply(status=304))
     client = make_client(server, fake_time)
@@ -368,7 +347,7 @@ def test_a_304_without_a_cached_copy_is_a_config_error(
 
 
 def test_truncated_json_is_a_response_error_naming_where(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     document = fixture_path("open_meteo/forecast_current_enschede_trimmed.json").read_bytes()
     server.route("/v1/forecast", Reply(body=document[:120]))  # whole as sent, cut as JSON
@@ -383,7 +362,7 @@ def test_truncated_json_is_a_response_error_naming_where(
     assert caught.value.provider == "test-provider"
 
 
-def test_garbage_json_is_a_response_error(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_garbage_json_is_a_response_error(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/v1/forecast", Reply(body=b'{"current": nope}'))
     client = make_client(server, fake_time)
 
@@ -391,7 +370,9 @@ def test_garbage_json_is_a_response_error(server: FixtureServer, fake_time: Fake
         client.get("/v1/forecast").json()
 
 
-def test_a_body_cut_short_in_transit_is_retried(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_body_cut_short_in_transit_is_retried(
+    server: FixtureServer, fake_time: SleepingClock
+) -> None:
     body = fixture_path("nws/points.json").read_bytes()
     server.route("/points", Reply(body=body, truncate=100), Reply(body=body))
     client = make_client(server, fake_time)
@@ -400,7 +381,9 @@ def test_a_body_cut_short_in_transit_is_retried(server: FixtureServer, fake_time
     assert len(server.seen("/points")) == 2
 
 
-def test_a_body_always_cut_short_is_unavailable(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_body_always_cut_short_is_unavailable(
+    server: FixtureServer, fake_time: SleepingClock
+) -> None:
     body = fixture_path("nws/points.json").read_bytes()
     server.route("/points", Reply(body=body, truncate=100))
     client = make_client(server, fake_time, max_attempts=2)
@@ -410,7 +393,7 @@ def test_a_body_always_cut_short_is_unavailable(server: FixtureServer, fake_time
 
 
 def test_an_html_error_page_is_retried_then_a_response_error(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/v1/forecast",
@@ -432,7 +415,7 @@ def test_an_html_error_page_is_retried_then_a_response_error(
 
 
 def test_a_304_serves_the_recorded_metno_response_from_the_cache(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     headers, body = recorded_metno()
     server.route(
@@ -458,7 +441,7 @@ def test_a_304_serves_the_recorded_metno_response_from_the_cache(
     assert third.headers["expires"] == "Mon, 20 Jul 2020 12:44:53 GMT"
 
 
-def test_before_expires_no_request_is_sent(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_before_expires_no_request_is_sent(server: FixtureServer, fake_time: SleepingClock) -> None:
     headers, body = recorded_metno()
     server.route("/compact", Reply(body=body, headers=headers))
     wall = WallClock(BEFORE_EXPIRES)
@@ -472,12 +455,14 @@ def test_before_expires_no_request_is_sent(server: FixtureServer, fake_time: Fak
     assert again.not_modified and again.body == first.body
     assert not other_url.not_modified  # cached per full URL, query included
     assert len(server.seen("/compact")) == 2
-    wall.at = AFTER_EXPIRES
+    wall.now = AFTER_EXPIRES
     client.get("/compact", params={"lat": 40.7}, conditional=True)
     assert server.seen("/compact")[-1].headers["if-modified-since"] == headers["Last-Modified"]
 
 
-def test_without_conditional_nothing_is_cached(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_without_conditional_nothing_is_cached(
+    server: FixtureServer, fake_time: SleepingClock
+) -> None:
     headers, body = recorded_metno()
     server.route("/compact", Reply(body=body, headers=headers))
     client = make_client(server, fake_time, now=BEFORE_EXPIRES)
@@ -493,7 +478,7 @@ def test_without_conditional_nothing_is_cached(server: FixtureServer, fake_time:
 
 
 def test_the_breaker_opens_after_n_failures_and_fails_fast(
-    server: FixtureServer, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    server: FixtureServer, fake_time: SleepingClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.route("/down", Reply(status=503))
     client = make_client(
@@ -517,7 +502,7 @@ def test_the_breaker_opens_after_n_failures_and_fails_fast(
 
 
 def test_a_half_open_trial_success_closes_the_circuit(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/down", Reply(status=500), Reply(status=500), Reply.json({"ok": True}))
     client = make_client(
@@ -533,7 +518,7 @@ def test_a_half_open_trial_success_closes_the_circuit(
 
 
 def test_a_half_open_trial_failure_reopens_the_circuit(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/down", Reply(status=500))
     client = make_client(
@@ -553,7 +538,7 @@ def test_a_half_open_trial_failure_reopens_the_circuit(
     assert len(server.seen("/down")) == 3
 
 
-def test_a_config_error_is_not_an_outage(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_config_error_is_not_an_outage(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/x", Reply(status=503), Reply(status=401), Reply(status=503))
     client = make_client(server, fake_time, max_attempts=1, breaker_failures=2)
 
@@ -567,7 +552,7 @@ def test_a_config_error_is_not_an_outage(server: FixtureServer, fake_time: FakeT
 # -- rate limit -------------------------------------------------------------------------------
 
 
-def test_the_rate_limit_waits_for_a_token(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_the_rate_limit_waits_for_a_token(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/v1/forecast", Reply.json({"ok": True}))
     client = make_client(server, fake_time, rate_per_s=2.0)
 
@@ -579,7 +564,7 @@ def test_the_rate_limit_waits_for_a_token(server: FixtureServer, fake_time: Fake
     assert fake_time.now == 1001.5
 
 
-def test_a_slow_rate_waits_a_whole_period(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_a_slow_rate_waits_a_whole_period(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/v1/forecast", Reply.json({"ok": True}))
     client = make_client(server, fake_time, rate_per_s=0.5)
 
@@ -594,7 +579,7 @@ def test_a_slow_rate_waits_a_whole_period(server: FixtureServer, fake_time: Fake
 
 
 def test_a_retry_logs_one_line_without_the_query(
-    server: FixtureServer, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    server: FixtureServer, fake_time: SleepingClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.route("/v1/forecast", Reply(status=503), Reply.json({"ok": True}))
     client = make_client(server, fake_time, rng=0.5, api_key=API_KEY)
@@ -610,7 +595,7 @@ def test_a_retry_logs_one_line_without_the_query(
 
 
 def test_repr_names_the_provider_but_not_the_key(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     client = make_client(server, fake_time, api_key=API_KEY)
 
@@ -669,7 +654,7 @@ def test_a_user_agent_that_is_not_one_printable_line_is_refused(user_agent: str)
 
 
 def test_json_nested_deeper_than_the_parser_goes_is_a_response_error(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/deep", Reply(body=b"[" * 200_000 + b"]" * 200_000, headers=JSON_HEADERS))
     client = make_client(server, fake_time)
@@ -681,7 +666,7 @@ def test_json_nested_deeper_than_the_parser_goes_is_a_response_error(
 
 
 def test_a_long_retry_after_on_a_429_blocks_every_request_until_it_is_over(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/data/3.0/onecall",
@@ -707,7 +692,7 @@ def test_a_long_retry_after_on_a_429_blocks_every_request_until_it_is_over(
 
 
 def test_a_long_retry_after_on_a_503_blocks_as_unavailable(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/busy", Reply(status=503, headers={"Retry-After": "120"}), Reply.json([]))
     client = make_client(server, fake_time)
@@ -723,7 +708,7 @@ def test_a_long_retry_after_on_a_503_blocks_as_unavailable(
 
 
 def test_two_cells_after_a_long_retry_after_send_one_request(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route(
         "/data/3.0/onecall",
@@ -744,7 +729,7 @@ def test_two_cells_after_a_long_retry_after_send_one_request(
 
 
 def test_a_203_is_cached_and_revalidated_like_a_200(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     headers, body = recorded_metno()
     server.route(
@@ -765,7 +750,7 @@ def test_a_203_is_cached_and_revalidated_like_a_200(
 
 
 def test_a_far_expires_is_trusted_for_an_hour_at_most(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     wall = WallClock(datetime(2026, 6, 12, 6, 0, tzinfo=UTC))
     a_year_on = "Sat, 12 Jun 2027 06:00:00 GMT"
@@ -778,9 +763,9 @@ def test_a_far_expires_is_trusted_for_an_hour_at_most(
     client = HttpClient(config, default_base_url="", now=wall)
 
     client.get("/compact", conditional=True)
-    wall.at += timedelta(minutes=59)
+    wall.now += timedelta(minutes=59)
     cached = client.get("/compact", conditional=True)
-    wall.at += timedelta(minutes=2)
+    wall.now += timedelta(minutes=2)
     asked = client.get("/compact", conditional=True)
 
     assert cached.not_modified and cached.json() == {"n": 1}
@@ -788,7 +773,7 @@ def test_a_far_expires_is_trusted_for_an_hour_at_most(
     assert len(server.seen("/compact")) == 2
 
 
-def test_an_empty_2xx_is_not_cached(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_an_empty_2xx_is_not_cached(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/empty", Reply(status=204, headers={"Expires": "Sat, 12 Jun 2027 06:00:00 GMT"}))
     client = make_client(server, fake_time, now=datetime(2026, 6, 12, tzinfo=UTC))
 
@@ -799,7 +784,7 @@ def test_an_empty_2xx_is_not_cached(server: FixtureServer, fake_time: FakeTime) 
     assert len(server.seen("/empty")) == 2
 
 
-def test_unreadable_200s_open_the_circuit(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_unreadable_200s_open_the_circuit(server: FixtureServer, fake_time: SleepingClock) -> None:
     server.route("/maintenance", Reply.html(200, "<html><body>Back soon</body></html>"))
     client = make_client(server, fake_time, breaker_failures=2)
 
@@ -813,7 +798,7 @@ def test_unreadable_200s_open_the_circuit(server: FixtureServer, fake_time: Fake
     client.close()
 
 
-def test_an_unreadable_200_is_not_cached(server: FixtureServer, fake_time: FakeTime) -> None:
+def test_an_unreadable_200_is_not_cached(server: FixtureServer, fake_time: SleepingClock) -> None:
     expires = {"Expires": "Sat, 12 Jun 2027 06:00:00 GMT"}
     server.route(
         "/flaky", Reply(body=b"{not json", headers={**JSON_HEADERS, **expires}), Reply.json([1])
@@ -828,7 +813,7 @@ def test_an_unreadable_200_is_not_cached(server: FixtureServer, fake_time: FakeT
 
 
 def test_a_readable_200_closes_the_count_of_failures(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/mixed", Reply.html(200), Reply.json({"ok": True}), Reply.html(200))
     client = make_client(server, fake_time, breaker_failures=2)
@@ -843,7 +828,7 @@ def test_a_readable_200_closes_the_count_of_failures(
 
 
 def test_a_provider_answering_200_with_html_opens_its_circuit(
-    server: FixtureServer, fake_time: FakeTime
+    server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/data/3.0/onecall", Reply.html(200, "<html><body>Maintenance</body></html>"))
     client = make_client(server, fake_time, api_key=API_KEY, breaker_failures=2)
@@ -871,7 +856,7 @@ def test_a_provider_answering_200_with_html_opens_its_circuit(
 )
 def test_an_error_from_an_answer_carries_its_status(
     server: FixtureServer,
-    fake_time: FakeTime,
+    fake_time: SleepingClock,
     reply: Reply,
     error_type: type[Exception],
     status: int,
@@ -886,12 +871,12 @@ def test_an_error_from_an_answer_carries_its_status(
     client.close()
 
 
-def test_an_error_without_an_answer_has_no_status(fake_time: FakeTime) -> None:
+def test_an_error_without_an_answer_has_no_status(fake_time: SleepingClock) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     config = ProviderConfig(name="test-provider", base_url=f"http://127.0.0.1:{port}")
-    client = HttpClient(config, default_base_url="", clock=fake_time.clock, sleep=fake_time.sleep)
+    client = HttpClient(config, default_base_url="", clock=fake_time, sleep=fake_time.sleep)
 
     with pytest.raises(ProviderUnavailableError) as caught:
         client.get("/nothing")

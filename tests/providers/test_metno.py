@@ -32,6 +32,7 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
+from tests.providers.clocks import WallClock
 from tests.providers.server import FixtureServer, Reply, fixture_path
 
 RECORDED = "metno/locationforecast_2.0_compact_lat40.7_lon-74.0_trimmed.json"
@@ -334,16 +335,6 @@ def test_the_module_is_shaped_as_a_provider() -> None:
 # --- fetches through a real local server ------------------------------------------------------
 
 
-class Clock:
-    """The wall clock the provider (and its HTTP cache) sees; tests move it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:
     return ProviderConfig(
         name="metno",
@@ -370,7 +361,7 @@ def test_one_request_per_cell_with_rounded_coordinates_and_the_user_agent(
     server: FixtureServer,
 ) -> None:
     server.route(COMPACT_PATH, recorded_reply())
-    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server), now=WallClock(SERVED_AT))
 
     result = fetch(provider, NEW_YORK, BROOKLYN)
     provider.close()
@@ -389,7 +380,7 @@ def test_before_expires_the_cached_answer_is_used_without_a_request(
     server: FixtureServer,
 ) -> None:
     server.route(COMPACT_PATH, recorded_reply())
-    clock = Clock(SERVED_AT)
+    clock = WallClock(SERVED_AT)
     provider = MetNoProvider(config(server), now=clock)
 
     fetch(provider, NEW_YORK)
@@ -408,7 +399,7 @@ def test_after_expires_if_modified_since_is_sent_and_a_304_reuses_the_answer(
 ) -> None:
     last_modified = recording()["headers"]["Last-Modified"]
     server.route(COMPACT_PATH, recorded_reply(), Reply(status=304))
-    clock = Clock(SERVED_AT)
+    clock = WallClock(SERVED_AT)
     provider = MetNoProvider(config(server), now=clock)
 
     fetch(provider, NEW_YORK)
@@ -429,7 +420,7 @@ def test_a_refusal_fails_its_cell_as_a_configuration_error(server: FixtureServer
         COMPACT_PATH,
         Reply.json({"error": "403 Forbidden: missing or prohibited User-Agent"}, status=403),
     )
-    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server), now=WallClock(SERVED_AT))
 
     result = fetch(provider, NEW_YORK)
     provider.close()
@@ -442,7 +433,7 @@ def test_a_refusal_fails_its_cell_as_a_configuration_error(server: FixtureServer
 
 def test_errors_stay_with_their_own_cell(server: FixtureServer) -> None:
     server.route(COMPACT_PATH, recorded_reply(), Reply.html(503))
-    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server), now=WallClock(SERVED_AT))
 
     result = fetch(provider, NEW_YORK, BROOKLYN)
     provider.close()
@@ -455,7 +446,7 @@ def test_errors_stay_with_their_own_cell(server: FixtureServer) -> None:
 
 def test_a_500_then_an_answer_is_retried_into_a_reading(server: FixtureServer) -> None:
     server.route(COMPACT_PATH, Reply.html(500), recorded_reply())
-    provider = MetNoProvider(config(server, max_attempts=2), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server, max_attempts=2), now=WallClock(SERVED_AT))
 
     result = fetch(provider, NEW_YORK)
     provider.close()
@@ -474,7 +465,7 @@ def test_garbage_and_unreadable_answers_fail_their_cell_and_never_raise(
         Reply(body=b'{"type": "Feature", "prop', headers={"Content-Type": "application/json"}),
         Reply.json(without_series),
     )
-    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server), now=WallClock(SERVED_AT))
 
     result = fetch(provider, NEW_YORK, BROOKLYN)
     provider.close()
@@ -492,7 +483,7 @@ def test_a_203_for_a_deprecated_product_is_read_and_warned_about_once(
 ) -> None:
     reply = recorded_reply()
     server.route(COMPACT_PATH, dataclasses.replace(reply, status=203))
-    provider = MetNoProvider(config(server), now=Clock(SERVED_AT))
+    provider = MetNoProvider(config(server), now=WallClock(SERVED_AT))
 
     with caplog.at_level(logging.WARNING, logger="geotrigger.providers.metno"):
         result = fetch(provider, NEW_YORK, BROOKLYN)

@@ -38,6 +38,7 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
+from tests.providers.clocks import SleepingClock
 from tests.providers.server import FixtureServer, Reply, fixture_path, nws_stations
 
 USER_AGENT = "geotrigger-tests/1.0 (ops@example.org)"
@@ -352,16 +353,6 @@ def test_the_entry_point_is_this_module() -> None:
 # --- fetch through a real server ---------------------------------------------------------------
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:
     return ProviderConfig(
         name="nws",
@@ -409,7 +400,7 @@ def test_fetch_reads_the_cell_from_its_point_station_and_forecast(server: Fixtur
 
 def test_the_point_is_looked_up_once_an_hour(server: FixtureServer) -> None:
     serve_recorded_point(server)
-    clock = Clock()
+    clock = SleepingClock()
     provider = nws.NwsProvider(config(server), clock=clock)
     try:
         provider.fetch([TAE])
@@ -538,21 +529,6 @@ def test_a_refused_station_is_looked_up_again_next_time(server: FixtureServer) -
     assert second.readings["tae"].temperature_c == 10.0
     assert len(server.seen(POINT_PATH)) == 2  # the cached station was dropped after the 404
     assert len(server.seen(STATIONS_PATH)) == 2
-
-
-class SleepingClock:
-    """A monotonic clock that only ``sleep`` moves; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_the_forecast_requests_share_the_rate_limit(server: FixtureServer) -> None:

@@ -32,6 +32,7 @@ from geotrigger.weather.provider import (
     ProviderUnavailableError,
 )
 from geotrigger.weather.reading import WET, WeatherCondition
+from tests.providers.clocks import SleepingClock
 from tests.providers.server import FixtureServer, Reply, fixture_path
 
 RECORDED = "open_meteo/forecast_current_enschede_trimmed.json"
@@ -498,21 +499,6 @@ def test_no_cells_no_request(server: FixtureServer) -> None:
 
     assert server.seen() == []
     assert result.readings == {} and result.errors == {}
-
-
-class SleepingClock:
-    """A monotonic clock that only ``sleep`` moves; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_each_location_of_a_request_costs_a_token_of_the_rate_limit(
