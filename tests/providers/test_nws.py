@@ -32,6 +32,7 @@ from geotrigger_providers.nws_conditions import (
 from geotrigger.weather.provider import (
     ENTRY_POINT_GROUP,
     Cell,
+    FetchResult,
     ProviderConfig,
     ProviderConfigError,
     ProviderResponseError,
@@ -365,6 +366,15 @@ def config(server: FixtureServer, max_attempts: int = 1) -> ProviderConfig:
     )
 
 
+def fetch(server: FixtureServer, *cells: Cell, max_attempts: int = 1) -> FetchResult:
+    """``cells`` fetched by a provider of ``server``, closed after."""
+    provider = nws.NwsProvider(config(server, max_attempts))
+    try:
+        return provider.fetch(list(cells))
+    finally:
+        provider.close()
+
+
 def serve_recorded_point(server: FixtureServer) -> None:
     server.route(POINT_PATH, Reply.file("nws/points.json"))
     server.route(STATIONS_PATH, Reply.json(nws_stations("KFLL", "KTLH")))
@@ -374,11 +384,7 @@ def serve_recorded_point(server: FixtureServer) -> None:
 
 def test_fetch_reads_the_cell_from_its_point_station_and_forecast(server: FixtureServer) -> None:
     serve_recorded_point(server)
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE)
     assert result.errors == {}
     reading = result.readings["tae"]
     assert reading.temperature_c == 10.0
@@ -422,11 +428,7 @@ def test_a_point_outside_the_us_fails_its_cell_only(server: FixtureServer) -> No
     serve_recorded_point(server)
     server.route("/points/90,120.5518", Reply.file("errors/nws_404_invalid_point.json", status=404))
     north = Cell(key="north", lat=90.0, lon=120.5517605)
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([north, TAE])
-    finally:
-        provider.close()
+    result = fetch(server, north, TAE)
     assert set(result.readings) == {"tae"}
     error = result.errors["north"]
     assert isinstance(error, ProviderConfigError)
@@ -439,11 +441,7 @@ def test_an_unavailable_observation_is_retried_then_fails_its_cell(server: Fixtu
     server.route(
         OBSERVATION_PATH, Reply.file("errors/nws_503_unavailable_resource.json", status=503)
     )
-    provider = nws.NwsProvider(config(server, max_attempts=2))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE, max_attempts=2)
     assert result.readings == {}
     assert isinstance(result.errors["tae"], ProviderUnavailableError)
     assert result.errors["tae"].cell == "tae"
@@ -453,11 +451,7 @@ def test_an_unavailable_observation_is_retried_then_fails_its_cell(server: Fixtu
 def test_an_expired_forecast_leaves_the_reading_standing(server: FixtureServer) -> None:
     serve_recorded_point(server)
     server.route(FORECAST_PATH, Reply.file("errors/nws_503_forecast_grid_expired.json", status=503))
-    provider = nws.NwsProvider(config(server, max_attempts=3))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE, max_attempts=3)
     assert result.errors == {}
     assert result.readings["tae"].temperature_c == 10.0
     assert result.readings["tae"].precipitation_probability_pct is None
@@ -478,11 +472,7 @@ def test_an_observation_without_values_is_a_response_error(
 ) -> None:
     serve_recorded_point(server)
     server.route(OBSERVATION_PATH, Reply.json(observation))
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE)
     assert result.readings == {}
     assert isinstance(result.errors["tae"], ProviderResponseError)
     assert result.errors["tae"].cell == "tae"
@@ -491,11 +481,7 @@ def test_an_observation_without_values_is_a_response_error(
 def test_a_point_without_stations_is_a_response_error(server: FixtureServer) -> None:
     serve_recorded_point(server)
     server.route(STATIONS_PATH, Reply.json(nws_stations()))
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE)
     assert isinstance(result.errors["tae"], ProviderResponseError)
     assert "no observation station" in str(result.errors["tae"])
     assert server.seen(OBSERVATION_PATH) == []
@@ -504,11 +490,7 @@ def test_a_point_without_stations_is_a_response_error(server: FixtureServer) -> 
 def test_an_html_page_for_an_observation_is_a_response_error(server: FixtureServer) -> None:
     serve_recorded_point(server)
     server.route(OBSERVATION_PATH, Reply.html(200, "<html><body>Maintenance</body></html>"))
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE)
     assert isinstance(result.errors["tae"], ProviderResponseError)
 
 
@@ -575,11 +557,7 @@ def test_a_point_refused_with_403_is_about_the_user_agent_not_the_coverage(
         POINT_PATH,
         Reply.json({"title": "Forbidden", "detail": "Access denied: User-Agent"}, status=403),
     )
-    provider = nws.NwsProvider(config(server))
-    try:
-        result = provider.fetch([TAE])
-    finally:
-        provider.close()
+    result = fetch(server, TAE)
 
     error = result.errors["tae"]
     assert isinstance(error, ProviderConfigError)
@@ -590,11 +568,7 @@ def test_a_point_refused_with_403_is_about_the_user_agent_not_the_coverage(
 
 def test_a_point_outside_the_us_carries_its_404(server: FixtureServer) -> None:
     server.route(POINT_PATH, Reply.file("errors/nws_404_invalid_point.json", status=404))
-    provider = nws.NwsProvider(config(server))
-    try:
-        error = provider.fetch([TAE]).errors["tae"]
-    finally:
-        provider.close()
+    error = fetch(server, TAE).errors["tae"]
 
     assert error.status == 404
     assert "only the US" in error.reason
@@ -602,11 +576,7 @@ def test_a_point_outside_the_us_carries_its_404(server: FixtureServer) -> None:
 
 def test_another_refused_point_is_not_said_to_be_outside_the_us(server: FixtureServer) -> None:
     server.route(POINT_PATH, Reply.json({"title": "Invalid Parameter"}, status=400))
-    provider = nws.NwsProvider(config(server))
-    try:
-        error = provider.fetch([TAE]).errors["tae"]
-    finally:
-        provider.close()
+    error = fetch(server, TAE).errors["tae"]
 
     assert isinstance(error, ProviderConfigError)
     assert error.status == 400
