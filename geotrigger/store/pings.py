@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from geotrigger.model import Ping, trusted_ping
+from geotrigger.timestamps import rfc3339
 
 
 def ping_document(ping: Ping) -> dict[str, Any]:
@@ -17,7 +18,7 @@ def ping_document(ping: Ping) -> dict[str, Any]:
     as RFC 3339 in UTC (``...Z``, for people reading the rows)."""
     return {
         "device_id": ping.device_id,
-        "timestamp": ping.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": rfc3339(ping.timestamp),
         "lat": ping.lat,
         "lon": ping.lon,
         "epoch_s": ping.epoch_s,

@@ -30,6 +30,7 @@ from geotrigger.errors import WeatherError, Where
 from geotrigger.store.database import in_lists, upsert_insert
 from geotrigger.store.tables import weather_readings
 from geotrigger.store.types import utc
+from geotrigger.timestamps import rfc3339
 from geotrigger.weather.reading import NUMERIC_FIELDS, WeatherCondition, WeatherReading
 from geotrigger.weather.timeline import WeatherTimeline
 
@@ -186,8 +187,8 @@ def reading_document(reading: WeatherReading) -> dict[str, Any]:
     """Every field of a reading as JSON: times as RFC 3339 in UTC (``...Z``), the condition
     as its value, a field not given as null."""
     return {
-        "observed_at": _rfc3339(reading.observed_at),
-        "valid_until": None if reading.valid_until is None else _rfc3339(reading.valid_until),
+        "observed_at": rfc3339(reading.observed_at),
+        "valid_until": None if reading.valid_until is None else rfc3339(reading.valid_until),
         "condition": None if reading.condition is None else reading.condition.value,
         **{name: reading.value(name) for name in NUMERIC_FIELDS},
         "source": reading.source,
@@ -232,10 +233,6 @@ def _keyed(row: RowMapping) -> tuple[str, WeatherReading]:
 def _newest(conn: Connection) -> int:
     query = select(func.coalesce(func.max(weather_readings.c.id), 0))
     return int(conn.execute(query).scalar_one())
-
-
-def _rfc3339(at: dt.datetime) -> str:
-    return utc(at).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(text: str) -> dt.datetime:
