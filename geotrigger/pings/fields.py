@@ -10,6 +10,8 @@ Overland, OsmAnd) read the same kinds of field, so each rule is written once her
 - An accuracy that is missing, zero or negative is unknown (None): a real fix never has a zero
   radius. A speed that is missing, negative or not finite is unknown: phones send -1.
 - Battery, altitude and heading become signals only when in range.
+- A client's fix becomes a Ping through :func:`client_ping`, which applies those rules of
+  unknowns: a client app names a device, never a consumer.
 
 Private to :mod:`geotrigger.pings`.
 """
@@ -17,12 +19,13 @@ Private to :mod:`geotrigger.pings`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from geotrigger.errors import PingError, Where
-from geotrigger.model import Rejection, RejectReason
+from geotrigger.model import Ping, Rejection, RejectReason, trusted_ping
 
 MILLISECONDS_FROM = 1e11  # an epoch value this large is milliseconds (10^11 s is year 5138)
 NO_SIGNALS: MappingProxyType[str, float] = MappingProxyType({})
@@ -70,6 +73,16 @@ def required_number(value: object, field: str) -> float:
     if value is None or value == "":
         raise PingError(f"field {field!r} is missing")
     return number(value, field)
+
+
+def number_field(record: Mapping[str, Any], name: str) -> float | None:
+    """The field ``name`` of ``record`` as :func:`optional_number` reads it, named as itself."""
+    return optional_number(record.get(name), name)
+
+
+def required_number_field(record: Mapping[str, Any], name: str) -> float:
+    """The field ``name`` of ``record`` as :func:`required_number` reads it."""
+    return required_number(record.get(name), name)
 
 
 def json_number(value: object, field: str) -> float | None:
@@ -147,6 +160,37 @@ def signals(
     if heading_deg is not None and 0.0 <= heading_deg <= 360.0:
         found["heading_deg"] = heading_deg
     return MappingProxyType(found) if found else NO_SIGNALS
+
+
+def client_ping(
+    device: str,
+    lat: float,
+    lon: float,
+    timestamp: datetime,
+    epoch_s: float,
+    ping_id: str,
+    accuracy_m: float | None,
+    speed_mps: float | None,
+    found: MappingProxyType[str, float],
+) -> Ping:
+    """A client app's checked fix as a Ping: accuracy and speed as :func:`known_accuracy` and
+    :func:`known_speed` read them, and no consumer (the apps name only their device).
+
+    ``timestamp`` is aware UTC and ``epoch_s`` its epoch seconds, as :func:`trusted_ping`
+    needs them.
+    """
+    return trusted_ping(
+        device,
+        lat,
+        lon,
+        timestamp,
+        epoch_s,
+        ping_id,
+        known_accuracy(accuracy_m),
+        known_speed(speed_mps),
+        None,
+        found,
+    )
 
 
 # --- text and rejections --------------------------------------------------------------------

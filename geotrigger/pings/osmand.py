@@ -31,15 +31,16 @@ from types import MappingProxyType
 from typing import Any
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings.fields import (
     as_utc,
+    client_ping,
     epoch_text,
-    known_accuracy,
-    known_speed,
     malformed,
+    number_field,
     optional_number,
     required_number,
+    required_number_field,
     shown,
     signals,
     text_id,
@@ -88,17 +89,17 @@ def _from_params(params: Mapping[str, str]) -> Ping | Rejection:
 def _param_ping(params: Mapping[str, str], device: str) -> Ping:
     timestamp = _timestamp(params.get("timestamp"), "timestamp")
     lat, lon = _param_position(params)
-    knots = _param_number(params, "speed")
-    heading = _param_number(params, "bearing")
+    knots = number_field(params, "speed")
+    heading = number_field(params, "bearing")
     if heading is None:
-        heading = _param_number(params, "heading")
-    found = signals(_param_number(params, "batt"), _param_number(params, "altitude"), heading)
+        heading = number_field(params, "heading")
+    found = signals(number_field(params, "batt"), number_field(params, "altitude"), heading)
     return _build(
         device,
         lat,
         lon,
         timestamp,
-        _param_number(params, "accuracy"),
+        number_field(params, "accuracy"),
         knots * KNOTS_TO_MPS if knots is not None else None,
         found,
     )
@@ -107,7 +108,7 @@ def _param_ping(params: Mapping[str, str], device: str) -> Ping:
 def _param_position(params: Mapping[str, str]) -> tuple[float, float]:
     """``(lat, lon)`` from ``lat`` and ``lon``, else from ``location=<lat>,<lon>``."""
     if params.get("lat") or params.get("lon"):
-        return required_number(params.get("lat"), "lat"), required_number(params.get("lon"), "lon")
+        return required_number_field(params, "lat"), required_number_field(params, "lon")
     location = params.get("location")
     if not location:
         raise PingError("fields 'lat' and 'lon' (or 'location=<lat>,<lon>') are missing")
@@ -118,11 +119,6 @@ def _param_position(params: Mapping[str, str]) -> tuple[float, float]:
     except ValueError:
         pass
     raise PingError("field 'location': expected two numbers, '<lat>,<lon>'")
-
-
-def _param_number(params: Mapping[str, str], name: str) -> float | None:
-    """A numeric parameter; None when absent or empty. The value is never quoted."""
-    return optional_number(params.get(name), name)
 
 
 # --- the JSON body of Traccar Client 9 ----------------------------------------------------
@@ -223,16 +219,16 @@ def _build(
     speed: float | None,
     found: MappingProxyType[str, float],
 ) -> Ping:
+    """The fix with its id ``osmand:<device>:<epoch seconds>``: one id whichever shape sent it."""
     epoch = timestamp.timestamp()
-    return trusted_ping(
+    return client_ping(
         device,
         lat,
         lon,
         timestamp,
         epoch,
         f"osmand:{device}:{epoch_text(epoch)}",
-        known_accuracy(accuracy),
-        known_speed(speed),
-        None,
+        accuracy,
+        speed,
         found,
     )

@@ -32,13 +32,12 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings.fields import (
     as_utc,
+    client_ping,
     is_number,
     json_number,
-    known_accuracy,
-    known_speed,
     malformed,
     shown,
     signals,
@@ -101,16 +100,15 @@ def _feature(feature: object, prefix: str) -> Ping | Rejection | None:
 def _ping(feature: Mapping[str, Any], properties: Mapping[str, Any], device: str) -> Ping:
     timestamp = _timestamp(properties.get("timestamp"))
     lon, lat = _point(feature.get("geometry"))
-    return trusted_ping(
+    return client_ping(
         device,
         lat,
         lon,
         timestamp,
         timestamp.timestamp(),
         f"overland:{device}:{rfc3339(timestamp)}",
-        known_accuracy(_number(properties, "horizontal_accuracy")),
-        known_speed(_number(properties, "speed")),
-        None,
+        _number(properties, "horizontal_accuracy"),
+        _number(properties, "speed"),
         _signals(properties),
     )
 

@@ -32,14 +32,13 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, trusted_ping
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings.fields import (
+    client_ping,
     epoch_text,
-    known_accuracy,
-    known_speed,
     malformed,
-    optional_number,
-    required_number,
+    number_field,
+    required_number_field,
     signals,
     utc_from_epoch,
 )
@@ -129,28 +128,23 @@ def _location(
 
 
 def _ping(message: Mapping[str, Any], device: str) -> Ping:
-    seconds = _required(message, "tst")
+    seconds = required_number_field(message, "tst")
     timestamp = utc_from_epoch(seconds, "tst")
-    lat = _required(message, "lat")
-    lon = _required(message, "lon")
-    velocity = _optional(message, "vel")
-    return trusted_ping(
+    lat = required_number_field(message, "lat")
+    lon = required_number_field(message, "lon")
+    velocity = number_field(message, "vel")
+    return client_ping(
         device,
         lat,
         lon,
         timestamp,
         timestamp.timestamp(),
         f"owntracks:{device}:{epoch_text(seconds)}",
-        known_accuracy(_optional(message, "acc")),
-        known_speed(velocity * _KMH_TO_MPS if velocity is not None else None),
-        None,
-        signals(_optional(message, "batt"), _optional(message, "alt"), _optional(message, "cog")),
+        number_field(message, "acc"),
+        velocity * _KMH_TO_MPS if velocity is not None else None,
+        signals(
+            number_field(message, "batt"),
+            number_field(message, "alt"),
+            number_field(message, "cog"),
+        ),
     )
-
-
-def _required(message: Mapping[str, Any], name: str) -> float:
-    return required_number(message.get(name), name)
-
-
-def _optional(message: Mapping[str, Any], name: str) -> float | None:
-    return optional_number(message.get(name), name)
