@@ -67,7 +67,7 @@ def unexpected(name: str, exc: Exception, *, cell: str | None = None) -> Provide
     )
 
 
-def fail_all(name: str, cells: Iterable[Cell], error: ProviderError) -> dict[str, ProviderError]:
+def fail_all(cells: Iterable[Cell], error: ProviderError) -> dict[str, ProviderError]:
     """The same error for every cell of a request that failed as a whole."""
     return {cell.key: error for cell in cells}
 

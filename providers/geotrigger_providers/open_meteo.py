@@ -153,9 +153,9 @@ class OpenMeteoProvider:
             log.warning(
                 "provider %s: a request for %d cell(s) failed (%s)", NAME, len(batch), exc.kind
             )
-            return FetchResult(errors=fail_all(NAME, batch, exc))
+            return FetchResult(errors=fail_all(batch, exc))
         except Exception as exc:  # the last resort: fetch never raises
-            return FetchResult(errors=fail_all(NAME, batch, unexpected(NAME, exc)))
+            return FetchResult(errors=fail_all(batch, unexpected(NAME, exc)))
         by_cell = dict(zip(batch, locations, strict=True))
         return fetch_each(NAME, batch, lambda cell: parse_current(by_cell[cell]))
 
