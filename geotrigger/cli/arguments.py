@@ -1,6 +1,6 @@
 """What commands share: argument types (an instant and a duration, parsed by the project's own
-parsers so that every command accepts the same forms and refuses the same mistakes), and the
-signals that end a foreground loop."""
+parsers so that every command accepts the same forms and refuses the same mistakes), the
+``--database-url`` option, and the signals that end a foreground loop."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def duration(text: str) -> timedelta:
         return timedelta(seconds=parse_duration(value))
     except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_database_url(parser: argparse.ArgumentParser) -> None:
+    """The ``--database-url`` option of a command working on the database (read by
+    :func:`geotrigger.cli.db.database_url`)."""
+    parser.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
 
 
 def stop_on_signals(stop: threading.Event) -> Callable[[], None]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.cli.db import database_url
 from geotrigger.consumers import load_consumers
 from geotrigger.store import consumers as repo
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     sub = group.add_subparsers(dest="consumers_command", metavar="COMMAND", required=True)
     apply = sub.add_parser("apply", help="insert or replace the profiles of files")
     apply.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
-    apply.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(apply)
     apply.add_argument("--dry-run", action="store_true", help="print what would change")
     apply.set_defaults(handler=run_apply)
 

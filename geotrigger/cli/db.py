@@ -10,6 +10,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.store import migrations
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
         "(decisions, raw pings, place changes, weather readings)",
     )
     for sub in (up, down, current, prune):
-        sub.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+        add_database_url(sub)
     up.set_defaults(handler=run_upgrade)
     down.set_defaults(handler=run_downgrade)
     current.set_defaults(handler=run_current)

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geotrigger.auth import KEY_ID, ApiKey, ApiKeyError, Scope, split_key
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.cli.db import database_url
 from geotrigger.store import api_keys as repo
 from geotrigger.store.database import transaction
 
 _SCOPES = [scope.value for scope in Scope]
-_DATABASE_HELP = "default: GEOTRIGGER_DATABASE_URL"
 
 
 def register(subparsers: Any) -> None:
@@ -52,9 +52,7 @@ def register(subparsers: Any) -> None:
     revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id (as keys list shows it)")
     listed = sub.add_parser("list", help="the keys: ids, names, scopes, times; no secrets")
     for parser in (create, revoke, listed):
-        parser.add_argument(
-            "--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL"
-        )
+        add_database_url(parser)
     create.set_defaults(handler=run_create)
     revoke.set_defaults(handler=run_revoke)
     listed.set_defaults(handler=run_list)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.model import Ping, Rejection
 from geotrigger.places import LoadDefaults, LoadResult, load_places, load_places_strict
 from geotrigger.places.zones import timezone_problem
@@ -203,7 +204,7 @@ def register_apply(sub: Any) -> None:
     """Add ``places apply`` to the ``places`` command group."""
     apply = sub.add_parser("apply", help="make the database hold exactly the places of files")
     apply.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
-    apply.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(apply)
     apply.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
     add_source_arguments(apply)
     apply.set_defaults(handler=run_apply)

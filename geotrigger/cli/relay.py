@@ -14,7 +14,7 @@ import os
 import threading
 from typing import Any
 
-from geotrigger.cli.arguments import stop_on_signals
+from geotrigger.cli.arguments import add_database_url, stop_on_signals
 from geotrigger.cli.db import database_url
 from geotrigger.delivery.destinations import destinations_from_env
 from geotrigger.delivery.relay import Relay, RelayReport
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
         "relay", help="deliver fired moments to the webhook destinations (signed, retried)"
     )
     parser.add_argument("--once", action="store_true", help="one run, then exit")
-    parser.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(parser)
     parser.add_argument(
         "--idle",
         type=float,

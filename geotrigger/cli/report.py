@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from geotrigger.cli.arguments import instant
+from geotrigger.cli.arguments import add_database_url, instant
 from geotrigger.cli.db import database_url
 from geotrigger.errors import ConfigError
 from geotrigger.moments.report import format_report, report_document
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
         "--rule", nargs="+", action="extend", metavar="ID", help="only these rules (repeatable)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON document instead")
-    parser.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(parser)
     parser.set_defaults(handler=run)
 
 

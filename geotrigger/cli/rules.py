@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import RuleLoadResult, load_rules, load_rules_texts, read_rule_files
 from geotrigger.rules.report import format_finding
@@ -92,7 +93,7 @@ def register_apply(sub: Any) -> None:
     apply.add_argument(
         "--places", nargs="+", metavar="PATH", help="check the place ids, tags and brands named"
     )
-    apply.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(apply)
     apply.add_argument("--dry-run", action="store_true", help="print the diff, save nothing")
     apply.set_defaults(handler=run_apply)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geotrigger.auth import Scope
+from geotrigger.cli.arguments import add_database_url
 from geotrigger.cli.db import database_url
 from geotrigger.cli.heap import settle_heap
 from geotrigger.config import load_settings
@@ -38,7 +39,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("serve", help="run the HTTP API (OpenAPI at /docs)")
     parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="default 8080")
-    parser.add_argument("--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL")
+    add_database_url(parser)
     parser.add_argument(
         "--examples",
         action="store_true",

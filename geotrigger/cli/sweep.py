@@ -19,7 +19,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from geotrigger.cli.arguments import duration, instant, stop_on_signals
+from geotrigger.cli.arguments import add_database_url, duration, instant, stop_on_signals
 from geotrigger.cli.db import database_url
 from geotrigger.config import Settings, load_settings
 from geotrigger.errors import ConfigError
@@ -62,9 +62,7 @@ def register(subparsers: Any) -> None:
             metavar="NAME",
             help="a provider to sweep (repeatable); default: GEOTRIGGER_WEATHER_PROVIDERS",
         )
-        parser.add_argument(
-            "--database-url", metavar="URL", help="default: GEOTRIGGER_DATABASE_URL"
-        )
+        add_database_url(parser)
     sweep.set_defaults(handler=run_sweep)
     scheduler.set_defaults(handler=run_scheduler)
 
