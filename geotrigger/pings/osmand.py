@@ -36,6 +36,7 @@ from geotrigger.pings.fields import (
     as_utc,
     client_ping,
     epoch_text,
+    is_number,
     malformed,
     number_field,
     optional_number,
@@ -189,7 +190,7 @@ def _timestamp(value: object, name: str) -> datetime:
     """Epoch seconds or milliseconds, ISO 8601 or ``yyyy-MM-dd HH:mm:ss`` (UTC) as aware UTC."""
     if value is None or value == "":
         raise PingError(f"field {name!r} is missing")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         return utc_from_epoch_or_milliseconds(float(value), name)
     if not isinstance(value, str):
         raise PingError(f"field {name!r}: expected a time, got {type(value).__name__}")

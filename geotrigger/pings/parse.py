@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +23,8 @@ from geotrigger.errors import PingError, Where
 from geotrigger.model import Ping, trusted_ping
 from geotrigger.pings.fields import (
     NO_SIGNALS,
+    as_utc,
+    is_number,
     known_speed,
     number,
     optional_number,
@@ -49,8 +51,8 @@ def parse_timestamp(value: object, *, where: Where | None = None) -> datetime:
                 f"field 'timestamp': {shown(value)} has no time zone (add 'Z' or an offset)",
                 where=where,
             )
-        return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+        return as_utc(parsed)
+    if is_number(value):
         return utc_from_epoch(float(value), "timestamp", where)
     raise PingError(
         f"field 'timestamp': expected an RFC 3339 string or epoch seconds, "
