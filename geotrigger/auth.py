@@ -57,6 +57,9 @@ class Scope(StrEnum):
     READ = "read"  # read decisions, moments, metrics
 
 
+_SCOPES_BY_NAME = {scope.value: scope for scope in Scope}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiKey:
     """A key as the service knows it: everything but its secret (and the secret's hash)."""
@@ -98,8 +101,7 @@ def checked_device_prefix(prefix: str | None) -> str | None:
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:
     """The scopes named (``ingest``, ``admin``, ``read``); names that are no scope are left
     out, so a key never gains a scope nobody gave it (a row written by a newer version)."""
-    known = {scope.value: scope for scope in Scope}
-    return frozenset(known[name] for name in names if name in known)
+    return frozenset(_SCOPES_BY_NAME[name] for name in names if name in _SCOPES_BY_NAME)
 
 
 def new_key() -> tuple[str, str, str]:
@@ -149,15 +151,14 @@ def checked_name(name: str) -> str:
 
 def checked_scopes(names: Iterable[str]) -> frozenset[Scope]:
     """The scopes of a new key; ApiKeyError for none at all or a name that is no scope."""
-    known = {scope.value: scope for scope in Scope}
     wanted = [str(name) for name in names]
-    unknown = sorted({name for name in wanted if name not in known})
+    unknown = sorted({name for name in wanted if name not in _SCOPES_BY_NAME})
     if unknown:
         choices = ", ".join(scope.value for scope in Scope)
         raise ApiKeyError(f"unknown scope {', '.join(unknown)} (expected {choices})")
     if not wanted:
         raise ApiKeyError("a key needs at least one scope (ingest, admin, read)")
-    return frozenset(known[name] for name in wanted)
+    return frozenset(_SCOPES_BY_NAME[name] for name in wanted)
 
 
 def checked_rate(rate_per_s: float | None) -> float | None:
