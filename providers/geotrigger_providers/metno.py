@@ -218,12 +218,12 @@ def parse_compact(
     data = json_object(entry["data"], "data")
     details = json_object(json_object(data["instant"], "instant")["details"], "instant.details")
     period, hours = _period(data)
-    period_details = _optionaljson_object(period.get("details"))
+    period_details = _optional_object(period.get("details"))
     amount_mm = _value(period_details, units, "precipitation_amount")
     return WeatherReading(
         observed_at=observed_at,
         valid_until=_valid_until(observed_at, expires),
-        condition=symbol_condition(_optionaljson_object(period.get("summary")).get("symbol_code")),
+        condition=symbol_condition(_optional_object(period.get("summary")).get("symbol_code")),
         temperature_c=_value(details, units, "air_temperature"),
         feels_like_c=None,
         precipitation_mm_h=non_negative(None if amount_mm is None else amount_mm / hours),
@@ -256,7 +256,7 @@ def _period(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], int]:
     """The next hour's block and its length in hours, else the next six hours'; an empty
     block when the entry has neither (the last entries of a forecast)."""
     for key, hours in (("next_1_hours", 1), ("next_6_hours", 6)):
-        block = _optionaljson_object(data.get(key))
+        block = _optional_object(data.get(key))
         if block:
             return block, hours
     return {}, 1
@@ -270,7 +270,7 @@ def _valid_until(observed_at: datetime, expires: datetime | None) -> datetime:
 
 
 def _units(properties: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _optionaljson_object(_optionaljson_object(properties.get("meta")).get("units"))
+    return _optional_object(_optional_object(properties.get("meta")).get("units"))
 
 
 def _value(values: Mapping[str, Any], units: Mapping[str, Any], key: str) -> float | None:
@@ -281,6 +281,6 @@ def _value(values: Mapping[str, Any], units: Mapping[str, Any], key: str) -> flo
     return number(values.get(key))
 
 
-def _optionaljson_object(value: Any) -> Mapping[str, Any]:
+def _optional_object(value: Any) -> Mapping[str, Any]:
     """A part the reading can do without: empty when it is missing or not an object."""
     return value if isinstance(value, dict) else {}
