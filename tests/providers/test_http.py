@@ -501,10 +501,8 @@ def test_the_breaker_opens_after_n_failures_and_fails_fast(
     assert client.breaker_state == "half-open"
 
 
-def test_a_half_open_trial_success_closes_the_circuit(
-    server: FixtureServer, fake_time: SleepingClock
-) -> None:
-    server.route("/down", Reply(status=500), Reply(status=500), Reply.json({"ok": True}))
+def half_open_client(server: FixtureServer, fake_time: SleepingClock) -> HttpClient:
+    """A client whose circuit two failed GETs of ``/down`` opened, and whose 30 s are up."""
     client = make_client(
         server, fake_time, max_attempts=1, breaker_failures=2, breaker_reset_s=30.0
     )
@@ -512,6 +510,14 @@ def test_a_half_open_trial_success_closes_the_circuit(
         with pytest.raises(ProviderUnavailableError):
             client.get("/down")
     fake_time.now += 30.0
+    return client
+
+
+def test_a_half_open_trial_success_closes_the_circuit(
+    server: FixtureServer, fake_time: SleepingClock
+) -> None:
+    server.route("/down", Reply(status=500), Reply(status=500), Reply.json({"ok": True}))
+    client = half_open_client(server, fake_time)
 
     assert client.get("/down").json() == {"ok": True}
     assert client.breaker_state == "closed"
@@ -521,13 +527,7 @@ def test_a_half_open_trial_failure_reopens_the_circuit(
     server: FixtureServer, fake_time: SleepingClock
 ) -> None:
     server.route("/down", Reply(status=500))
-    client = make_client(
-        server, fake_time, max_attempts=1, breaker_failures=2, breaker_reset_s=30.0
-    )
-    for _ in range(2):
-        with pytest.raises(ProviderUnavailableError):
-            client.get("/down")
-    fake_time.now += 30.0
+    client = half_open_client(server, fake_time)
 
     with pytest.raises(ProviderUnavailableError, match="HTTP 500"):
         client.get("/down")  # the one trial request
