@@ -48,6 +48,7 @@ from geotrigger.store.deliveries import (
     queue_pending,
     record_outcome,
 )
+from geotrigger.timestamps import rfc3339
 
 if TYPE_CHECKING:
     from geotrigger.store.database import Engine
@@ -103,11 +104,6 @@ class RelayReport:
         return line
 
 
-def iso(at: datetime) -> str:
-    """An ISO 8601 time in UTC, with ``Z``."""
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def moment_document(moment: Moment) -> dict[str, Any]:
     """The webhook's JSON document of a fired moment."""
     return {
@@ -117,8 +113,8 @@ def moment_document(moment: Moment) -> dict[str, Any]:
         "consumer_id": moment.consumer_id,
         "place_id": moment.place_id,
         "trigger": moment.trigger.value,
-        "at": iso(moment.at),
-        "expires_at": iso(moment.expires_at),
+        "at": rfc3339(moment.at),
+        "expires_at": rfc3339(moment.expires_at),
         "channel": moment.channel,
         "message": moment.message,
         "priority": moment.priority,

@@ -5,7 +5,7 @@ and lift) and the same as a JSON document. The numbers are
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from geotrigger.moments.report_arithmetic import (
@@ -16,6 +16,7 @@ from geotrigger.moments.report_arithmetic import (
     Report,
     RuleReport,
 )
+from geotrigger.timestamps import rfc3339
 
 
 def describe_range(since: datetime | None, until: datetime | None) -> str:
@@ -24,14 +25,10 @@ def describe_range(since: datetime | None, until: datetime | None) -> str:
         return "of all time"
     parts = []
     if since is not None:
-        parts.append(f"from {_time(since)}")
+        parts.append(f"from {rfc3339(since)}")
     if until is not None:
-        parts.append(f"until {_time(until)}")
+        parts.append(f"until {rfc3339(until)}")
     return " ".join(parts)
-
-
-def _time(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 _HEADER = (
@@ -88,8 +85,8 @@ def _group_line(name: str, group: Group, what: str) -> str:
 def report_document(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict (times as RFC 3339 strings in UTC)."""
     return {
-        "since": None if report.since is None else _time(report.since),
-        "until": None if report.until is None else _time(report.until),
+        "since": None if report.since is None else rfc3339(report.since),
+        "until": None if report.until is None else rfc3339(report.until),
         "rules": [_rule_document(r) for r in report.rules],
     }
 

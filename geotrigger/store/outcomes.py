@@ -30,6 +30,7 @@ from geotrigger.moments.report_arithmetic import HOLDOUT_GATE, Cohort, OutcomeKi
 from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import decisions, moments, outcomes, would_be_ledger
 from geotrigger.store.types import utc
+from geotrigger.timestamps import rfc3339
 
 MAX_SKEW = dt.timedelta(minutes=5)  # how far ahead of now (or before its moment) ``at`` may be
 MAX_DATA_BYTES = 4096  # the outcome's own data, as compact JSON
@@ -88,7 +89,7 @@ def record_outcome(
     if at > now + MAX_SKEW:
         ahead = (at - now).total_seconds()
         raise InputError(
-            f"outcome time {_told(at)} is {ahead:.0f} s after now (at most "
+            f"outcome time {rfc3339(at)} is {ahead:.0f} s after now (at most "
             f"{MAX_SKEW.total_seconds():.0f} s ahead is accepted)",
             where=where,
         )
@@ -98,7 +99,7 @@ def record_outcome(
         raise NotFoundError("moment", moment_id)
     if at < moment.at - MAX_SKEW:
         raise InputError(
-            f"outcome time {_told(at)} is before its moment's time {_told(moment.at)}",
+            f"outcome time {rfc3339(at)} is before its moment's time {rfc3339(moment.at)}",
             where=where,
         )
     row = {
@@ -225,7 +226,3 @@ def _aware(at: object, where: Where) -> dt.datetime:
 def _utc(at: dt.datetime) -> dt.datetime:
     """A stored time as an aware UTC time (SQLite gives back the wall time without offset)."""
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-
-
-def _told(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
