@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings import parse_osmand
 from geotrigger.pings.osmand import KNOTS_TO_MPS
+from tests.pings.one_item import only_ping, only_rejection
 
 TST = 1781259330
 T = datetime(2026, 6, 12, 10, 15, 30, tzinfo=UTC)
@@ -71,21 +72,12 @@ TRACCAR_9: dict[str, Any] = {
 }
 
 
-def only(items: list[Ping | Rejection]) -> Ping | Rejection:
-    assert len(items) == 1
-    return items[0]
-
-
 def ping_of(params: dict[str, str], body: Any = None) -> Ping:
-    item = only(parse_osmand(params, body))
-    assert isinstance(item, Ping), item
-    return item
+    return only_ping(parse_osmand(params, body))
 
 
 def rejection_of(params: dict[str, str], body: Any = None) -> Rejection:
-    item = only(parse_osmand(params, body))
-    assert isinstance(item, Rejection), item
-    assert item.reason is RejectReason.MALFORMED
+    item = only_rejection(parse_osmand(params, body))
     assert "52.520008" not in item.detail and "13.404954" not in item.detail
     return item
 

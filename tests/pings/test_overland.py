@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings import parse_overland
 from geotrigger.pings.overland import OVERLAND_REPLY
+from tests.pings.one_item import only, only_rejection
 
 T = datetime(2026, 6, 12, 10, 15, 30, tzinfo=UTC)
 
@@ -51,15 +52,8 @@ def batch(*locations: Any, **extra: Any) -> dict[str, Any]:
     return {"locations": list(locations), **extra}
 
 
-def only(items: list[Ping | Rejection]) -> Ping | Rejection:
-    assert len(items) == 1
-    return items[0]
-
-
 def rejection_of(feature: Any) -> Rejection:
-    item = only(parse_overland(batch(feature)))
-    assert isinstance(item, Rejection), item
-    assert item.reason is RejectReason.MALFORMED
+    item = only_rejection(parse_overland(batch(feature)))
     assert "45.521563" not in item.detail and "-122.680466" not in item.detail
     return item
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from geotrigger.errors import PingError
-from geotrigger.model import Ping, Rejection, RejectReason
+from geotrigger.model import Ping, Rejection
 from geotrigger.pings import parse_owntracks
 from geotrigger.pings.owntracks import OWNTRACKS_REPLY
+from tests.pings.one_item import only_ping, only_rejection
 
 TST = 1781259330
 T = datetime(2026, 6, 12, 10, 15, 30, tzinfo=UTC)
@@ -64,19 +65,6 @@ IOS: dict[str, Any] = {
 
 NO_HEADERS: dict[str, str] = {}
 NO_QUERY: dict[str, str] = {}
-
-
-def only_ping(items: list[Ping | Rejection]) -> Ping:
-    assert len(items) == 1
-    assert isinstance(items[0], Ping), items[0]
-    return items[0]
-
-
-def only_rejection(items: list[Ping | Rejection]) -> Rejection:
-    assert len(items) == 1
-    assert isinstance(items[0], Rejection), items[0]
-    assert items[0].reason is RejectReason.MALFORMED
-    return items[0]
 
 
 def test_android_location_with_the_limit_headers() -> None:
