@@ -49,6 +49,15 @@ def database_url(args: argparse.Namespace) -> str:
     return url
 
 
+def require_schema(url: str) -> None:
+    """ConfigError unless the database at ``url`` has been made by ``geotrigger db upgrade``."""
+    with database_errors(url):
+        if migrations.current(url) is None:
+            raise ConfigError(
+                f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
+            )
+
+
 def run_upgrade(args: argparse.Namespace) -> int:
     """Handler of ``geotrigger db upgrade``."""
     url = database_url(args)
@@ -81,11 +90,7 @@ def run_prune(args: argparse.Namespace) -> int:
     transaction; prints the rows deleted per table."""
     url = database_url(args)
     settings = load_settings().retention
-    with database_errors(url):
-        if migrations.current(url) is None:
-            raise ConfigError(
-                f"the database {shown(url)} has no schema yet: run geotrigger db upgrade"
-            )
+    require_schema(url)
     with transaction(url) as conn:
         deleted = prune(conn, settings=settings, now=datetime.now(UTC))
     for table, rows in deleted.items():

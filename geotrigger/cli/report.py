@@ -15,11 +15,10 @@ from typing import Any
 import orjson
 
 from geotrigger.cli.arguments import add_database_url, instant
-from geotrigger.cli.db import database_url
+from geotrigger.cli.db import database_url, require_schema
 from geotrigger.errors import ConfigError
 from geotrigger.moments.report import format_report, report_document
-from geotrigger.store import migrations
-from geotrigger.store.database import database_errors, shown, transaction
+from geotrigger.store.database import transaction
 from geotrigger.store.report import load_report
 
 
@@ -53,11 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise ConfigError(f"--since {args.since.isoformat()} is not before --until")
     url = database_url(args)
-    with database_errors(url):
-        if migrations.current(url) is None:
-            raise ConfigError(
-                f"the database {shown(url)} has no schema yet: run geotrigger db upgrade first"
-            )
+    require_schema(url)
     rule_ids = list(dict.fromkeys(args.rule or ()))
     with transaction(url) as conn:
         report = load_report(conn, since=args.since, until=args.until, rule_ids=rule_ids)
