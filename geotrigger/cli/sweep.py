@@ -27,7 +27,6 @@ from geotrigger.jobs.live import LiveEngine
 from geotrigger.jobs.scheduler import schedule_sweeps
 from geotrigger.jobs.sweep import Sweep, SweepReport, wall_clock
 from geotrigger.store.durable import Durable
-from geotrigger.weather.provider import WeatherProvider
 from geotrigger.weather.registry import (
     create_provider,
     enabled_providers,
@@ -74,20 +73,19 @@ def distinct_providers(names: list[str]) -> list[str]:
     return names
 
 
-def _providers(args: argparse.Namespace) -> list[WeatherProvider]:
+def _provider_names(args: argparse.Namespace) -> list[str]:
+    """The providers to sweep: ``--provider``, else ``GEOTRIGGER_WEATHER_PROVIDERS``."""
     names = list(args.provider or enabled_providers(os.environ))
     if not names:
         raise ConfigError(
             "no weather provider: set GEOTRIGGER_WEATHER_PROVIDERS (e.g. open-meteo) "
             "or give --provider NAME"
         )
-    return [
-        create_provider(provider_config(name, os.environ)) for name in distinct_providers(names)
-    ]
+    return distinct_providers(names)
 
 
 def _sweeps(
-    args: argparse.Namespace,
+    names: list[str],
     settings: Settings,
     durable: Durable,
     clock: Callable[[], datetime],
@@ -109,7 +107,7 @@ def _sweeps(
             engine_lock=engine_lock,
             min_gap_s=(gaps or {}).get(provider.name, 0.0),
         )
-        for provider in _providers(args)
+        for provider in [create_provider(provider_config(name, os.environ)) for name in names]
     ]
 
 
@@ -121,7 +119,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     clock = (lambda: fixed) if fixed is not None else wall_clock
     sweeps: list[Sweep] = []
     try:
-        sweeps = _sweeps(args, settings, durable, clock)
+        sweeps = _sweeps(_provider_names(args), settings, durable, clock)
         reports = [sweep.run() for sweep in sweeps]
     finally:
         for sweep in sweeps:
@@ -144,10 +142,10 @@ def run_scheduler(args: argparse.Namespace) -> int:
     scheduler = BackgroundScheduler(timezone=UTC)
     sweeps: list[Sweep] = []
     try:
-        names = list(args.provider or enabled_providers(os.environ))
+        names = _provider_names(args)
         every = {name: sweep_interval_s(name, os.environ) for name in names}
         gaps = {name: interval / 2 for name, interval in every.items()}
-        sweeps = _sweeps(args, settings, durable, wall_clock, gaps)
+        sweeps = _sweeps(names, settings, durable, wall_clock, gaps)
         intervals = [every[s.provider.name] for s in sweeps]
         schedule_sweeps(scheduler, list(zip(sweeps, intervals, strict=True)), on_report=_print)
         for sweep, every_s in zip(sweeps, intervals, strict=True):
