@@ -67,6 +67,21 @@ def weather_now(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, st
     return code, captured.out, captured.err
 
 
+def openweathermap_now(
+    server: FixtureServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reply: Reply,
+) -> tuple[int, str, str]:
+    """``weather now`` of OpenWeatherMap with an API key, the server answering ``reply``."""
+    server.route("/data/3.0/onecall", reply)
+    monkeypatch.setenv("GEOTRIGGER_WEATHER_OPENWEATHERMAP_API_KEY", OWM_KEY)
+    return weather_now(
+        capsys, "--provider", "openweathermap", "--lat", "51.4769", "--lon", "0.0005",
+        "--base-url", server.url,
+    )  # fmt: skip
+
+
 def printed(out: str) -> dict[str, Any]:
     (line,) = out.splitlines()
     document: dict[str, Any] = json.loads(line)
@@ -172,16 +187,7 @@ def test_nws_with_the_shared_user_agent(
 def test_openweathermap_with_an_api_key(
     server: FixtureServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.route(
-        "/data/3.0/onecall",
-        Reply.file("openweathermap/onecall_3.0_greenwich_light_rain_trimmed.json"),
-    )
-    monkeypatch.setenv("GEOTRIGGER_WEATHER_OPENWEATHERMAP_API_KEY", OWM_KEY)
-
-    code, out, _ = weather_now(
-        capsys, "--provider", "openweathermap", "--lat", "51.4769", "--lon", "0.0005",
-        "--base-url", server.url,
-    )  # fmt: skip
+    code, out, _ = openweathermap_now(server, monkeypatch, capsys, Reply.file(OWM_RECORDED))
 
     assert code == 0
     document = printed(out)
@@ -243,15 +249,8 @@ def test_file_before_its_first_reading_is_an_error(
 def test_a_refused_key_fails_with_the_message_and_never_shows_the_key(
     server: FixtureServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.route(
-        "/data/3.0/onecall", Reply.file("errors/owm_401_invalid_key_string_cod.json", status=401)
-    )
-    monkeypatch.setenv("GEOTRIGGER_WEATHER_OPENWEATHERMAP_API_KEY", OWM_KEY)
-
-    code, out, err = weather_now(
-        capsys, "--provider", "openweathermap", "--lat", "51.4769", "--lon", "0.0005",
-        "--base-url", server.url,
-    )  # fmt: skip
+    refusal = Reply.file("errors/owm_401_invalid_key_string_cod.json", status=401)
+    code, out, err = openweathermap_now(server, monkeypatch, capsys, refusal)
 
     assert code == 1
     assert out == ""
