@@ -43,7 +43,7 @@ from geotrigger.auth import (
 )
 from geotrigger.store.database import database_errors
 from geotrigger.store.tables import api_keys
-from geotrigger.store.types import utc
+from geotrigger.store.types import stored_utc, utc
 
 CACHE_TTL_S = 30.0  # how long KeyCache trusts what it read: a revocation's delay
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often per key
@@ -280,19 +280,8 @@ def _key(row: RowMapping) -> ApiKey:
         name=row["name"],
         scopes=parse_scopes(row["scopes"]),
         rate_per_s=None if rate is None else float(rate),
-        created_at=_aware(row["created_at"]),
-        revoked_at=_maybe_aware(row["revoked_at"]),
-        last_used_at=_maybe_aware(row["last_used_at"]),
+        created_at=stored_utc(row["created_at"]),
+        revoked_at=None if row["revoked_at"] is None else stored_utc(row["revoked_at"]),
+        last_used_at=None if row["last_used_at"] is None else stored_utc(row["last_used_at"]),
         device_prefix=row["device_prefix"],
     )
-
-
-def _maybe_aware(value: dt.datetime | None) -> dt.datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """A stored time as aware UTC (SQLite keeps no offset: the store writes UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)

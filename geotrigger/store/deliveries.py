@@ -35,7 +35,7 @@ from geotrigger.moments.decision import Moment
 from geotrigger.rules.model import TriggerKind
 from geotrigger.store.database import WRITE_LOCK, upsert_insert
 from geotrigger.store.tables import deliveries, moments, outbox
-from geotrigger.store.types import utc
+from geotrigger.store.types import stored_utc, utc
 
 PENDING, SENT, EXPIRED, DEAD = "pending", "sent", "expired", "dead"
 FINAL = (SENT, EXPIRED, DEAD)
@@ -290,10 +290,10 @@ def load_deliveries(conn: Connection, *, moment_id: str | None = None) -> list[D
             destination=row["destination"],
             status=row["status"],
             attempts=row["attempts"],
-            next_attempt_at=_aware(row["next_attempt_at"]),
+            next_attempt_at=stored_utc(row["next_attempt_at"]),
             last_status=row["last_status"],
             last_error=row["last_error"],
-            sent_at=_aware(row["sent_at"]) if row["sent_at"] is not None else None,
+            sent_at=stored_utc(row["sent_at"]) if row["sent_at"] is not None else None,
         )
         for row in conn.execute(query).mappings()
     ]
@@ -307,8 +307,8 @@ def stored_moment(row: RowMapping) -> Moment:
         consumer_id=row["consumer_id"],
         place_id=row["place_id"],
         trigger=TriggerKind(row["trigger"]),
-        at=_aware(row["at"]),
-        expires_at=_aware(row["expires_at"]),
+        at=stored_utc(row["at"]),
+        expires_at=stored_utc(row["expires_at"]),
         channel=row["channel"],
         message=row["message"],
         priority=row["priority"],
@@ -323,11 +323,6 @@ def _writing(engine: Engine) -> Iterator[Connection]:
     and outcomes read and then write what they read."""
     with engine.connect() as conn, conn.execution_options(**{WRITE_LOCK: True}).begin():
         yield conn
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    """A stored time as an aware UTC time (SQLite keeps no offset: the store writes UTC)."""
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
 def cancel_pending(conn: Connection, *, consumer_id: str, reason: str, now: dt.datetime) -> int:

@@ -29,7 +29,7 @@ from geotrigger.moments.decision import moment_id as derive_moment_id
 from geotrigger.moments.report_arithmetic import HOLDOUT_GATE, Cohort, OutcomeKind
 from geotrigger.store.database import upsert_insert
 from geotrigger.store.tables import decisions, moments, outcomes, would_be_ledger
-from geotrigger.store.types import utc
+from geotrigger.store.types import stored_utc, utc
 from geotrigger.timestamps import rfc3339
 
 MAX_SKEW = dt.timedelta(minutes=5)  # how far ahead of now (or before its moment) ``at`` may be
@@ -134,7 +134,7 @@ def find_outcome_moment(conn: Connection, *, moment_id: str) -> OutcomeMoment | 
             rule_id=fired.rule_id,
             consumer_id=fired.consumer_id,
             cohort=Cohort.TREATED,
-            at=_utc(fired.at),
+            at=stored_utc(fired.at),
         )
     return _holdout_moment(conn, moment_id)
 
@@ -168,7 +168,7 @@ def _holdout_moment(conn: Connection, moment_id: str) -> OutcomeMoment | None:
                     rule_id=rule_id,
                     consumer_id=consumer_id,
                     cohort=Cohort.HOLDOUT,
-                    at=_utc(decided_at),
+                    at=stored_utc(decided_at),
                 )
     return None
 
@@ -210,9 +210,9 @@ def _recorded(row: RowMapping, *, new: bool) -> RecordedOutcome:
         consumer_id=row["consumer_id"],
         cohort=Cohort(row["cohort"]),
         kind=OutcomeKind(row["kind"]),
-        at=_utc(row["at"]),
+        at=stored_utc(row["at"]),
         data=row["data"],
-        received_at=_utc(row["received_at"]),
+        received_at=stored_utc(row["received_at"]),
         new=new,
     )
 
@@ -221,8 +221,3 @@ def _aware(at: object, where: Where) -> dt.datetime:
     if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise InputError(f"outcome time {at!r} must be a time with a UTC offset", where=where)
     return at.astimezone(dt.UTC)
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    """A stored time as an aware UTC time (SQLite gives back the wall time without offset)."""
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)

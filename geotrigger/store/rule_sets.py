@@ -26,7 +26,7 @@ from geotrigger.rules.loading import load_rules_texts
 from geotrigger.rules.model import RuleSet
 from geotrigger.rules.report import format_finding
 from geotrigger.store.tables import rule_sets as rule_sets_table
-from geotrigger.store.types import utc
+from geotrigger.store.types import stored_utc, utc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,12 +180,9 @@ def _lock(conn: Connection) -> None:
 
 
 def _version(row: RowMapping) -> RuleSetVersion:
-    created = row["created_at"]
-    if created.tzinfo is None:  # SQLite keeps no offset: the store writes UTC
-        created = created.replace(tzinfo=dt.UTC)
     return RuleSetVersion(
         version=row["version"],
         checksum=row["checksum"],
         sources=row["sources"],
-        created_at=created.astimezone(dt.UTC),
+        created_at=stored_utc(row["created_at"]),
     )

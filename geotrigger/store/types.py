@@ -60,6 +60,12 @@ class WkbGeometry(TypeDecorator[bytes]):
         return bytes(value)
 
 
+def stored_utc(at: dt.datetime) -> dt.datetime:
+    """A time read back from a column as aware UTC: SQLite gives back the wall time without
+    its offset, and the repositories write every time in UTC (:func:`utc`)."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
 def utc(at: dt.datetime) -> dt.datetime:
     """An aware time in UTC, as every repository writes times; ValueError for a naive one
     (SQLite would keep its wall time without an offset)."""
