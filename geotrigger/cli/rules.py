@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from geotrigger.cli.arguments import add_database_url
+from geotrigger.model import Place
 from geotrigger.places import load_places_strict
 from geotrigger.rules.loading import RuleLoadResult, load_rules, load_rules_texts, read_rule_files
 from geotrigger.rules.report import format_finding
@@ -42,9 +43,7 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Print the findings and a summary; 1 if any error, else 0."""
-    places = None
-    if args.places:
-        places = {p.id: p for p in load_places_strict(args.places).places}
+    places = _places_by_id(args.places)
     result = load_rules(args.paths, places=places)
     if args.json:
         doc = {"summary": _summary(result), "findings": [_json(f) for f in result.findings]}
@@ -52,8 +51,7 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         for finding in result.findings:
             print(format_finding(finding))
-        s = _summary(result)
-        print(f"{s['rules']} rules loaded; {s['errors']} errors, {s['warnings']} warnings")
+        print(_summary_line(result))
     return 1 if result.errors else 0
 
 
@@ -63,6 +61,18 @@ def _summary(result: RuleLoadResult) -> dict[str, int]:
         "errors": len(result.errors),
         "warnings": len(result.warnings),
     }
+
+
+def _summary_line(result: RuleLoadResult) -> str:
+    s = _summary(result)
+    return f"{s['rules']} rules loaded; {s['errors']} errors, {s['warnings']} warnings"
+
+
+def _places_by_id(paths: list[str] | None) -> dict[str, Place] | None:
+    """The places of ``--places`` by id, to check the rules against; None without it."""
+    if not paths:
+        return None
+    return {p.id: p for p in load_places_strict(paths).places}
 
 
 def _json(finding: Any) -> dict[str, Any]:
@@ -100,17 +110,14 @@ def register_apply(sub: Any) -> None:
 
 def run_apply(args: argparse.Namespace) -> int:
     """Check the files (1 on an error), print the diff and the version, save unless a dry run."""
-    places = None
-    if args.places:
-        places = {p.id: p for p in load_places_strict(args.places).places}
+    places = _places_by_id(args.places)
     texts, findings = read_rule_files(args.paths)
     # Names as given, without "./", so that the same files applied again are the same version.
     texts = [(PurePath(name).as_posix(), text) for name, text in texts]
     result = load_rules_texts(texts, places=places, findings=findings)
     for finding in result.findings:
         print(format_finding(finding))
-    s = _summary(result)
-    print(f"{s['rules']} rules loaded; {s['errors']} errors, {s['warnings']} warnings")
+    print(_summary_line(result))
     if result.errors:
         print("nothing saved: the moments have errors")
         return 1
