@@ -99,8 +99,9 @@ def checked_device_prefix(prefix: str | None) -> str | None:
 
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:
-    """The scopes named (``ingest``, ``admin``, ``read``); names that are no scope are left
-    out, so a key never gains a scope nobody gave it (a row written by a newer version)."""
+    """The scopes named (``ingest``, ``outcomes``, ``read``, ``admin``); names that are no
+    scope are left out, so a key never gains a scope nobody gave it (a row written by a newer
+    version)."""
     return frozenset(_SCOPES_BY_NAME[name] for name in names if name in _SCOPES_BY_NAME)
 
 
@@ -153,11 +154,11 @@ def checked_scopes(names: Iterable[str]) -> frozenset[Scope]:
     """The scopes of a new key; ApiKeyError for none at all or a name that is no scope."""
     wanted = [str(name) for name in names]
     unknown = sorted({name for name in wanted if name not in _SCOPES_BY_NAME})
+    choices = ", ".join(scope.value for scope in Scope)
     if unknown:
-        choices = ", ".join(scope.value for scope in Scope)
         raise ApiKeyError(f"unknown scope {', '.join(unknown)} (expected {choices})")
     if not wanted:
-        raise ApiKeyError("a key needs at least one scope (ingest, admin, read)")
+        raise ApiKeyError(f"a key needs at least one scope ({choices})")
     return frozenset(_SCOPES_BY_NAME[name] for name in wanted)
 
 

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geotrigger.api.bodies import decode_json, json_body, json_response, read_body
 from geotrigger.api.security import AdminKey, ReadKey
-from geotrigger.api.service import Service
+from geotrigger.api.service import service_of
 from geotrigger.consumers.profile import LOCATION_MARKETING
 from geotrigger.consumers.record import build_consumer
 from geotrigger.store import consumers as repo
@@ -49,18 +49,13 @@ MAX_PROFILE_BYTES = 64 * 1024
 KNOWN_PURPOSES = frozenset({LOCATION_MARKETING})
 
 
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
 @router.put(
     "/v1/consumers/{consumer_id}",
     summary="Insert or replace a consumer's profile",
     openapi_extra=json_body(PROFILE_SCHEMA),
 )
 async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
-    service = _service(request)
+    service = service_of(request)
     record = decode_json(await read_body(request, MAX_PROFILE_BYTES))
     if not isinstance(record, dict):
         raise HTTPException(400, "the profile must be a JSON object")
@@ -94,7 +89,7 @@ async def put_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any
     ),
 )
 async def put_consent(consumer_id: str, purpose: str, request: Request, key: AdminKey) -> Any:
-    service = _service(request)
+    service = service_of(request)
     body = decode_json(await read_body(request, 1024))
     given = body.get("given") if isinstance(body, dict) else None
     if not isinstance(given, bool):
@@ -129,7 +124,7 @@ async def put_consent(consumer_id: str, purpose: str, request: Request, key: Adm
 
 @router.delete("/v1/consumers/{consumer_id}", summary="Erase a consumer and all about them")
 async def delete_consumer(consumer_id: str, request: Request, key: AdminKey) -> Any:
-    service = _service(request)
+    service = service_of(request)
 
     deleted = await run_in_threadpool(service.ingestor.erase, consumer_id)
     if not any(deleted.values()):
@@ -148,7 +143,7 @@ async def get_decisions(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Any:
-    service = _service(request)
+    service = service_of(request)
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(400, f"{name} needs a time zone (e.g. 2026-06-12T09:00:00Z)")

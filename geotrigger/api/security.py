@@ -25,9 +25,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from geotrigger.api.service import Service
+from geotrigger.api.service import service_of
 from geotrigger.auth import ApiKey, Scope
 from geotrigger.model import Ping, Rejection, RejectReason
+from geotrigger.ratelimit import Decision
 
 # Reads of key ids not cached, per client address: a restarted server's clients all check
 # their keys at once, a guesser gets no further.
@@ -65,22 +66,25 @@ def client_network(host: str) -> str:
     return str(address)
 
 
+def _too_many(detail: str, verdict: Decision) -> HTTPException:
+    """429, with the whole seconds until a request would be allowed (at least 1)."""
+    retry = str(max(1, math.ceil(verdict.retry_after_s)))
+    return HTTPException(429, detail, {"Retry-After": retry})
+
+
 def require(scope: Scope) -> Callable[[Request], ApiKey]:
     """A dependency: the caller's key, which must hold ``scope`` and be within its rate. A
     plain function, so that the server runs it in a worker thread: a key not yet cached is a
     database query, the shared limiter a Redis call, neither on the event loop."""
 
     def dependency(request: Request) -> ApiKey:
-        service: Service = request.app.state.service
+        service = service_of(request)
         text = presented_key(request)
         if text and not service.keys.knows(text):
             address = client_network(request.client.host if request.client else "")
             looked_up = service.lookups.allow(address, LOOKUPS_PER_S, LOOKUP_BURST)
             if not looked_up.allowed:
-                retry = str(max(1, math.ceil(looked_up.retry_after_s)))
-                raise HTTPException(
-                    429, "too many unknown API keys from this address", {"Retry-After": retry}
-                )
+                raise _too_many("too many unknown API keys from this address", looked_up)
         key = service.keys.get(text) if text else None
         if key is None:
             detail = "an API key is required" if not text else "the API key is not valid"
@@ -94,8 +98,7 @@ def require(scope: Scope) -> Callable[[Request], ApiKey]:
         burst = max(1.0, api.burst * rate / api.rate_per_s)
         verdict = service.limiter.allow(key.id, rate, burst)
         if not verdict.allowed:
-            retry = str(max(1, math.ceil(verdict.retry_after_s)))
-            raise HTTPException(429, "too many requests for this key", {"Retry-After": retry})
+            raise _too_many("too many requests for this key", verdict)
         request.state.key_id = key.id
         return key
 
