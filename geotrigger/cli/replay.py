@@ -157,8 +157,9 @@ def build_processor(
     """The location engine, or the moment engine when ``--rules`` is given; state and moments
     in ``durable`` when given, else in memory."""
     store = None if durable is None else durable.state
+    sweep = getattr(args, "sweep", None)  # demo has no --sweep
     if args.rules is None:
-        if args.consumers is not None or args.weather is not None or getattr(args, "sweep", None):
+        if args.consumers is not None or args.weather is not None or sweep:
             raise ConfigError("--consumers, --weather and --sweep are for rules: add --rules PATH")
         return Engine(places, settings=settings, store=store)
     by_id = {p.id: p for p in places}
@@ -173,7 +174,6 @@ def build_processor(
         load_consumers(args.consumers) if args.consumers is not None else ConsumerDirectory.empty()
     )
     weather = None
-    sweep = getattr(args, "sweep", None)
     if args.weather is not None and sweep:
         raise ConfigError(
             "give --weather (a recorded timeline) or --sweep (a provider's sweeps), not both"
