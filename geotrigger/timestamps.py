@@ -1,4 +1,5 @@
-"""Times as text: what the API, the relay and stored documents write for an aware time."""
+"""Times: the wall clock, and what the API, the relay and stored documents write for an aware
+time."""
 
 from __future__ import annotations
 
@@ -11,3 +12,8 @@ def rfc3339(at: datetime) -> str:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"time {at!r} must be timezone-aware")
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def wall_clock() -> datetime:
+    """Now, in UTC (the default clock of the jobs that stamp what they store)."""
+    return datetime.now(UTC)

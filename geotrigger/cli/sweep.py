@@ -25,8 +25,9 @@ from geotrigger.config import Settings, load_settings
 from geotrigger.errors import ConfigError
 from geotrigger.jobs.live import LiveEngine
 from geotrigger.jobs.scheduler import schedule_sweeps
-from geotrigger.jobs.sweep import Sweep, SweepReport, wall_clock
+from geotrigger.jobs.sweep import Sweep, SweepReport
 from geotrigger.store.durable import Durable
+from geotrigger.timestamps import wall_clock
 from geotrigger.weather.registry import (
     create_provider,
     enabled_providers,

@@ -20,6 +20,7 @@ from typing import Any
 from geotrigger.cli.arguments import instant
 from geotrigger.config import load_settings
 from geotrigger.errors import ConfigError
+from geotrigger.timestamps import rfc3339
 from geotrigger.weather.cells import cell_of
 from geotrigger.weather.provider import (
     Cell,
@@ -139,7 +140,7 @@ def reading_json(reading: WeatherReading, *, key: str, provider: str) -> dict[st
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return rfc3339(value)
     if isinstance(value, WeatherCondition):
         return value.value
     return value

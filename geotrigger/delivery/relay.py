@@ -26,7 +26,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -48,7 +48,7 @@ from geotrigger.store.deliveries import (
     queue_pending,
     record_outcome,
 )
-from geotrigger.timestamps import rfc3339
+from geotrigger.timestamps import rfc3339, wall_clock
 
 if TYPE_CHECKING:
     from geotrigger.store.database import Engine
@@ -61,11 +61,6 @@ USER_AGENT = f"geotrigger/{__version__} (webhooks)"
 DEFAULT_LEASE_S = 300.0  # a dead worker's deliveries come back after this
 # Less time than this before a moment expires: it is not sent (it could only arrive late).
 MIN_SEND_S = 1.0
-
-
-def wall_clock() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -44,6 +44,7 @@ from geotrigger.store.database import Engine
 from geotrigger.store.job_runs import last_run, record_run
 from geotrigger.store.locks import try_lock
 from geotrigger.store.weather_readings import save_readings
+from geotrigger.timestamps import wall_clock
 from geotrigger.weather.cells import cell_centre, cell_of_place
 from geotrigger.weather.provider import (
     Cell,
@@ -57,11 +58,6 @@ from geotrigger.weather.reading import WeatherReading
 log = logging.getLogger("geotrigger.weather.sweep")
 
 Clock = Callable[[], datetime]
-
-
-def wall_clock() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
 
 
 def weather_cells(book: RuleBook, cell_m: float) -> list[Cell]:
