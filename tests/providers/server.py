@@ -16,11 +16,14 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "weather"
 
@@ -195,3 +198,17 @@ def nws_stations(*identifiers: str) -> dict[str, Any]:
             for identifier in identifiers
         ],
     }
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[FixtureServer]:
+    """One server for the module: starting and stopping one costs about half a second."""
+    with FixtureServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(shared_server: FixtureServer) -> FixtureServer:
+    """The module's server with no routes and no requests seen yet."""
+    shared_server.reset()
+    return shared_server

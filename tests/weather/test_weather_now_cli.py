@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from geotrigger.cli import main
 from geotrigger.weather.cells import cell_of
-from tests.providers.server import FixtureServer, Reply, fixture_path
+from tests.providers.server import (
+    FixtureServer,
+    Reply,
+    fixture_path,
+)
 
 EXAMPLE_WEATHER = "examples/weather/helsinki-2026-06-12.jsonl"
 USER_AGENT = "geotrigger-tests/1.0 (ops@example.org)"
@@ -46,19 +49,6 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OPEN_METEO", "METNO", "NWS", "OPENWEATHERMAP"):
         monkeypatch.setenv(f"GEOTRIGGER_WEATHER_{name}_MAX_ATTEMPTS", "1")
         monkeypatch.setenv(f"GEOTRIGGER_WEATHER_{name}_READ_TIMEOUT_S", "2")
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[FixtureServer]:
-    with FixtureServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server: FixtureServer) -> FixtureServer:
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
 
 
 def weather_now(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
