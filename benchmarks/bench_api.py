@@ -21,18 +21,13 @@ Run: ``python -m benchmarks api``.
 from __future__ import annotations
 
 import math
-import os
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +35,7 @@ from typing import Any
 
 import requests
 
+from benchmarks.api_server import api_server
 from benchmarks.bench_matching import make_places
 from benchmarks.report import Row
 from geotrigger.api.ingest import parse_records
@@ -71,7 +67,6 @@ SPREAD_M = 1_500.0  # std. dev. of where devices start, north and east
 WALK_MPS = 1.3
 M_PER_DEG = 111_195.0
 TAGS = ["cafe", "coffee", "tea", "clothes", "outdoor", "restaurant", "books", "bakery"]
-START_TIMEOUT_S = 120.0  # 100k places are read from SQLite and indexed before it answers
 Record = dict[str, Any]
 
 
@@ -168,53 +163,6 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
     src.close()
     dst.close()
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def api_server(url: str, folder: Path) -> Iterator[str]:
-    """``geotrigger serve`` on ``url`` in a subprocess; yields its base URL once it is ready."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (folder / "server.log").open("wb")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "geotrigger", "serve", "--database-url", url]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder
-    )
-    try:
-        wait_ready(base, process, folder / "server.log")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Return once ``/readyz`` answers 200; RuntimeError if the server exits or is too slow."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the API server exited with {process.returncode}: {tail}")
-        try:
-            if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the API server at {base} was not ready within {START_TIMEOUT_S:.0f} s")
 
 
 @dataclass(frozen=True, slots=True)
